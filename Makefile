@@ -1,0 +1,21 @@
+# Hookyard: the two commands a newcomer needs are `make run` and `make test`.
+.PHONY: run test generate build bench lint
+
+run: ## start the server on data/hookyard.db with demo data
+	go run . serve --demo --db data/hookyard.db
+
+test: ## all tests, with the race detector
+	go test -race -count=1 ./...
+
+generate: ## regenerate templ views (commit the *_templ.go files)
+	go tool templ generate
+
+build: ## a single binary in bin/
+	go build -o bin/hookyard .
+
+bench: ## print performance figures
+	go test -run '^$$' -bench . -benchmem ./...
+
+lint: ## formatting and vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	go vet ./...

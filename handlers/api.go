@@ -1,0 +1,149 @@
+package handlers
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"hookyard/store"
+)
+
+// apiAuth makes every /api/v1 request act as the user of its bearer token.
+func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		scheme, token, ok := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="hookyard"`)
+			return problem(http.StatusUnauthorized, "Send an API token as Authorization: Bearer <token>. Create one under API tokens in the web interface.")
+		}
+		u, _, err := s.store.UserByToken(c.Request().Context(), strings.TrimSpace(token))
+		if errors.Is(err, store.ErrNotFound) {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="hookyard", error="invalid_token"`)
+			return problem(http.StatusUnauthorized, "This API token is not valid: it may have been revoked or mistyped.")
+		}
+		if err != nil {
+			return err
+		}
+		c.Set(ctxUser, &u)
+		return next(c)
+	}
+}
+
+// bindJSON decodes a JSON request body into v, answering 400 with the reason when it is not JSON.
+func bindJSON(c echo.Context, v any) error {
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return err
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return problem(http.StatusBadRequest, "The request body is empty; send a JSON object.")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			p := problem(http.StatusBadRequest, "The field "+te.Field+" has the wrong type: expected "+te.Type.String()+".")
+			p.Errors = []FieldError{{Field: te.Field, Message: "Expected " + te.Type.String() + "."}}
+			return p
+		}
+		return problem(http.StatusBadRequest, "The request body is not valid JSON: "+err.Error())
+	}
+	return nil
+}
+
+// pageParams reads ?limit= and ?cursor=.
+func pageParams(c echo.Context) (store.Page, error) {
+	var p store.Page
+	if l := c.QueryParam("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			pr := problem(http.StatusBadRequest, "limit must be a whole number from 1 to 500.")
+			pr.Errors = []FieldError{{Field: "limit", Message: "Use a whole number from 1 to 500."}}
+			return p, pr
+		}
+		p.Limit = min(n, 500)
+	}
+	if cur := c.QueryParam("cursor"); cur != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(cur)
+		if err != nil || len(raw) == 0 {
+			pr := problem(http.StatusBadRequest, "cursor is not one this API returned; pass nextCursor from the previous page unchanged.")
+			pr.Errors = []FieldError{{Field: "cursor", Message: "Not a valid cursor."}}
+			return p, pr
+		}
+		p.Cursor = string(raw)
+	}
+	return p, nil
+}
+
+type listResponse[T any] struct {
+	Data       []T     `json:"data"`
+	NextCursor *string `json:"nextCursor"`
+}
+
+// list answers with one page of a list.
+func list[T any](c echo.Context, data []T, next string) error {
+	r := listResponse[T]{Data: data}
+	if r.Data == nil {
+		r.Data = []T{}
+	}
+	if next != "" {
+		cur := base64.RawURLEncoding.EncodeToString([]byte(next))
+		r.NextCursor = &cur
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+// validation answers 422 when fe holds errors; nil otherwise.
+func validation(fe fieldErrors) error {
+	if p := fe.problem(); p != nil {
+		return p
+	}
+	return nil
+}
+
+type meResponse struct {
+	store.User
+	Organizations []store.Organization `json:"organizations"`
+}
+
+func (s *Server) apiMe(c echo.Context) error {
+	u := currentUser(c)
+	orgs, err := s.visibleOrganizations(c.Request().Context(), u)
+	if err != nil {
+		return err
+	}
+	if orgs == nil {
+		orgs = []store.Organization{}
+	}
+	return c.JSON(http.StatusOK, meResponse{User: *u, Organizations: orgs})
+}
+
+func (s *Server) apiListEventTypes(c echo.Context) error {
+	types, err := s.store.ListEventTypes(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return list(c, types, "")
+}
+
+func (s *Server) apiCreateEventType(c echo.Context) error {
+	var in struct {
+		Name, Label, Category, Description string
+	}
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	t, fe, err := s.addEventType(c, eventTypeInput(in))
+	if err != nil {
+		return err
+	}
+	if err := validation(fe); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, t)
+}

@@ -1,0 +1,70 @@
+package handlers
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"hookyard/views"
+)
+
+// render writes a templ component as the HTML response.
+func (s *Server) render(c echo.Context, status int, comp templ.Component) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().WriteHeader(status)
+	return comp.Render(c.Request().Context(), c.Response())
+}
+
+// page is the common data of every full page.
+func (s *Server) page(c echo.Context, title, nav string) views.Page {
+	kind, text := s.takeFlash(c)
+	return views.Page{
+		Title: title, Nav: nav, User: currentUser(c), CSRF: csrfToken(c),
+		Flash: views.Flash{Kind: kind, Text: text},
+		Assets: views.Assets{
+			CSS: s.assets.URL("app.css"), JS: s.assets.URL("app.js"),
+			HTMX: s.assets.URL("htmx.min.js"), Icon: s.assets.URL("icon.svg"),
+		},
+	}
+}
+
+// redirectWithFlash finishes a successful form post (post/redirect/get).
+func (s *Server) redirectWithFlash(c echo.Context, to, message string) error {
+	if message != "" {
+		s.setFlash(c, "ok", message)
+	}
+	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// formValues reads the named fields of a posted form, trimmed of surrounding space
+// (passwords excepted).
+func formValues(c echo.Context, names ...string) map[string]string {
+	out := make(map[string]string, len(names))
+	for _, n := range names {
+		v := c.FormValue(n)
+		if n != "password" {
+			v = strings.TrimSpace(v)
+		}
+		out[n] = v
+	}
+	return out
+}
+
+// form builds the view of a form from what was typed and what was wrong.
+func form(values map[string]string, errs fieldErrors) views.Form {
+	return views.Form{Values: values, Errors: errs}
+}
+
+func jsonEncode(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -1,0 +1,79 @@
+package handlers
+
+import (
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// routes is Hookyard's one route table.
+func (s *Server) routes(e *echo.Echo) {
+	e.GET("/healthz", s.healthz)
+	e.GET("/static/*", echo.WrapHandler(s.assets))
+
+	// Browser pages: session cookie, CSRF on every form.
+	ui := e.Group("", s.sessionMiddleware(), s.csrf(), s.realCSRFToken, s.loadUser)
+	ui.GET("/setup", s.showSetup)
+	ui.POST("/setup", s.submitSetup)
+	ui.GET("/login", s.showLogin)
+	ui.POST("/login", s.submitLogin, middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: s.opts.LoginRate, Burst: s.opts.LoginBurst,
+		}),
+		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
+		DenyHandler:         func(c echo.Context, _ string, _ error) error { return s.loginRateLimited(c) },
+		ErrorHandler:        func(c echo.Context, _ error) error { return s.loginRateLimited(c) },
+	}))
+	ui.POST("/logout", s.logout)
+
+	in := ui.Group("", s.requireUser)
+	in.GET("/", s.dashboard)
+	in.GET("/organizations", s.listOrganizations)
+	in.GET("/organizations/:id", s.showOrganization)
+	in.GET("/event-types", s.listEventTypes)
+	in.GET("/settings/tokens", s.listTokens)
+	in.POST("/settings/tokens", s.createToken)
+	in.POST("/settings/tokens/:id/delete", s.deleteToken)
+
+	admin := in.Group("", requireAdmin)
+	admin.POST("/organizations", s.createOrganization)
+	admin.POST("/organizations/:id", s.renameOrganization)
+	admin.POST("/organizations/:id/delete", s.deleteOrganization)
+	admin.POST("/organizations/:id/projects", s.createProject)
+	admin.POST("/organizations/:id/members", s.addMember)
+	admin.POST("/organizations/:id/members/:userId/delete", s.removeMember)
+	admin.POST("/projects/:id", s.renameProject)
+	admin.POST("/projects/:id/delete", s.deleteProject)
+	admin.GET("/users", s.listUsers)
+	admin.POST("/users", s.createUser)
+	admin.GET("/users/:id", s.showUser)
+	admin.POST("/users/:id", s.saveUser)
+	admin.POST("/users/:id/password", s.resetPassword)
+	admin.POST("/users/:id/delete", s.deleteUser)
+	admin.POST("/users/:id/organizations", s.addUserToOrganization)
+	admin.POST("/event-types", s.createEventType)
+
+	// JSON API: bearer tokens, problem+json errors.
+	e.GET("/api/v1/openapi.json", s.openAPI)
+	api := e.Group("/api/v1", s.apiAuth)
+	api.GET("/me", s.apiMe)
+	api.GET("/event-types", s.apiListEventTypes)
+	api.POST("/event-types", s.apiCreateEventType, requireAdmin)
+	api.GET("/organizations", s.apiListOrganizations)
+	api.POST("/organizations", s.apiCreateOrganization, requireAdmin)
+	api.GET("/organizations/:id", s.apiGetOrganization)
+	api.PATCH("/organizations/:id", s.apiUpdateOrganization, requireAdmin)
+	api.DELETE("/organizations/:id", s.apiDeleteOrganization, requireAdmin)
+	api.PUT("/organizations/:id/members/:userId", s.apiPutMember, requireAdmin)
+	api.DELETE("/organizations/:id/members/:userId", s.apiDeleteMember, requireAdmin)
+	api.GET("/projects", s.apiListProjects)
+	api.POST("/projects", s.apiCreateProject, requireAdmin)
+	api.GET("/projects/:id", s.apiGetProject)
+	api.PATCH("/projects/:id", s.apiUpdateProject, requireAdmin)
+	api.DELETE("/projects/:id", s.apiDeleteProject, requireAdmin)
+	api.GET("/users", s.apiListUsers, requireAdmin)
+	api.POST("/users", s.apiCreateUser, requireAdmin)
+	api.GET("/users/:id", s.apiGetUser)
+	api.PATCH("/users/:id", s.apiUpdateUser)
+	api.DELETE("/users/:id", s.apiDeleteUser, requireAdmin)
+	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
+}

@@ -1,0 +1,133 @@
+// Package handlers owns Hookyard's HTTP surface: the browser pages (templ + htmx), the
+// /api/v1 JSON API, sessions, CSRF, API tokens, authorisation and error rendering. A handler
+// parses input, calls the store, and renders.
+package handlers
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo-contrib/session"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
+
+	"hookyard/static"
+	"hookyard/store"
+)
+
+// Options are the parts of the configuration the HTTP layer needs.
+type Options struct {
+	BaseURL *url.URL
+	// SetupToken guards /setup while no user exists; "" closes setup.
+	SetupToken string
+	Version    string
+	Logger     *slog.Logger
+	// LoginRate and LoginBurst limit sign-in attempts per client address.
+	LoginRate  rate.Limit
+	LoginBurst int
+}
+
+// Server holds what every handler needs.
+type Server struct {
+	store    *store.Store
+	opts     Options
+	log      *slog.Logger
+	assets   *static.Assets
+	sessions *sessions.CookieStore
+	// dummyHash is a password hash of the store's cost that matches nothing.
+	dummyHash func() string
+}
+
+// New builds the Echo router with every route and middleware.
+func New(ctx context.Context, st *store.Store, opts Options) (*echo.Echo, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.BaseURL == nil {
+		opts.BaseURL = &url.URL{Scheme: "http", Host: "localhost:8080"}
+	}
+	if opts.LoginRate == 0 {
+		opts.LoginRate = rate.Every(12 * time.Second)
+	}
+	if opts.LoginBurst == 0 {
+		opts.LoginBurst = 5
+	}
+	assets, err := static.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load static files: %w", err)
+	}
+	hashKey, blockKey, err := st.SessionKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("session keys: %w", err)
+	}
+	cookies := sessions.NewCookieStore(hashKey, blockKey)
+	cookies.Options = &sessions.Options{
+		Path:     "/",
+		MaxAge:   int((30 * 24 * time.Hour).Seconds()),
+		HttpOnly: true,
+		Secure:   opts.BaseURL.Scheme == "https",
+		SameSite: http.SameSiteLaxMode,
+	}
+	s := &Server{store: st, opts: opts, log: opts.Logger, assets: assets, sessions: cookies}
+	s.dummyHash = sync.OnceValue(func() string {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		h, _ := st.HashPassword(hex.EncodeToString(b[:]))
+		return h
+	})
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	// Behind no proxy by default: the client address is the connection's, so X-Forwarded-For
+	// cannot be forged to dodge the sign-in limit.
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
+	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogError: true,
+		HandleError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			level := slog.LevelInfo
+			if v.Status >= 500 {
+				level = slog.LevelError
+			}
+			s.log.LogAttrs(c.Request().Context(), level, "request",
+				slog.String("method", v.Method), slog.String("path", v.URIPath),
+				slog.Int("status", v.Status), slog.Duration("latency", v.Latency))
+			return nil
+		},
+	}))
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		XSSProtection:         "0",
+		ContentTypeNosniff:    "nosniff",
+		XFrameOptions:         "DENY",
+		ReferrerPolicy:        "same-origin",
+		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+	}))
+	e.Use(middleware.BodyLimit("2M"))
+	s.routes(e)
+	return e, nil
+}
+
+// isAPI reports whether a request is for the JSON API (bearer tokens, problem+json errors).
+func isAPI(c echo.Context) bool {
+	return strings.HasPrefix(c.Request().URL.Path, "/api/")
+}
+
+// SetupURL is the one-time link that creates the first admin.
+func (s *Server) setupURL() string {
+	return strings.TrimSuffix(s.opts.BaseURL.String(), "/") + "/setup?token=" + url.QueryEscape(s.opts.SetupToken)
+}
+
+// sessionStore exposes the cookie store for the session middleware.
+func (s *Server) sessionMiddleware() echo.MiddlewareFunc { return session.Middleware(s.sessions) }

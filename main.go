@@ -1,0 +1,457 @@
+// Command hookyard is a self-hosted webhook service with a browser admin: people choose which
+// events in which projects should call their URL, and Hookyard delivers them.
+//
+// main.go turns flags and HOOKYARD_* variables into a Config, runs the subcommand, and owns the
+// order of start-up and shutdown (HTTP first, then the database).
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"hookyard/handlers"
+	"hookyard/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "hookyard:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `Hookyard — webhooks you choose, delivered.
+
+Usage:
+  hookyard [serve] [flags]          start the server (the default)
+  hookyard user add --email E --name N [--admin] [--password P]
+                                    add a user (password read from stdin when not given)
+  hookyard token add --email E --name N
+                                    create an API token for a user and print it once
+  hookyard version                  print the version
+
+Every flag can also be set as HOOKYARD_<NAME> (e.g. --allow-private-targets is
+HOOKYARD_ALLOW_PRIVATE_TARGETS). Run "hookyard serve -h" for the server flags.
+`
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		cfg, err := parseServe(args, os.Environ(), stderr)
+		if err != nil {
+			return err
+		}
+		return serve(ctx, cfg, stdout)
+	case "user", "token":
+		if len(args) == 0 || args[0] != "add" {
+			return fmt.Errorf("unknown command %q; did you mean %q?", strings.TrimSpace(cmd+" "+strings.Join(args[:min(1, len(args))], " ")), cmd+" add")
+		}
+		if cmd == "user" {
+			return userAdd(ctx, args[1:], stdin, stdout, stderr)
+		}
+		return tokenAdd(ctx, args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "hookyard", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// Config is everything `hookyard serve` is told, validated once.
+type Config struct {
+	Addr                  string
+	DB                    string
+	BaseURL               *url.URL
+	AllowPrivateTargets   bool
+	RetrySchedule         []time.Duration
+	RequestTimeout        time.Duration
+	Workers               int
+	PerWebhookConcurrency int
+	MaxPayload            int64
+	Retention             time.Duration
+	Demo                  bool
+	LogFormat             string
+	SMTPURL               *url.URL
+	SMTPFrom              string
+}
+
+// lookupEnv is os.LookupEnv, replaceable in tests.
+type lookupEnv func(string) (string, bool)
+
+func envName(flagName string) string {
+	return "HOOKYARD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseFlags parses args, then fills every flag not given on the command line from its
+// HOOKYARD_* variable. A variable that names no flag of any command is an error, so a typo
+// does not silently fall back to a default.
+func parseFlags(fs *flag.FlagSet, args []string, env lookupEnv) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] {
+			return
+		}
+		if v, ok := env(envName(f.Name)); ok {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", envName(f.Name), v, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// unknownEnv finds HOOKYARD_* variables that name no flag, such as a mistyped one.
+func unknownEnv(known *flag.FlagSet, environ []string) error {
+	names := map[string]bool{}
+	known.VisitAll(func(f *flag.Flag) { names[envName(f.Name)] = true })
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "HOOKYARD_") && !names[k] {
+			return fmt.Errorf("unknown setting %s in the environment; known ones are the flags of \"hookyard serve -h\" as HOOKYARD_<NAME>", k)
+		}
+	}
+	return nil
+}
+
+type serveFlags struct {
+	fs                                           *flag.FlagSet
+	addr, db, baseURL, retry, maxPayload, logFmt *string
+	smtpURL, smtpFrom                            *string
+	allowPrivate, demo                           *bool
+	requestTimeout, retention                    *time.Duration
+	workers, perWebhook                          *int
+}
+
+func newServeFlags(out io.Writer) serveFlags {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(out)
+	return serveFlags{
+		fs:             fs,
+		addr:           fs.String("addr", ":8080", "address to listen on"),
+		db:             fs.String("db", "data/hookyard.db", "SQLite database file (created if missing)"),
+		baseURL:        fs.String("base-url", "", "public URL of this server, for links and secure cookies (default http://localhost:<port>)"),
+		allowPrivate:   fs.Bool("allow-private-targets", false, "allow webhooks to call loopback, private and link-local addresses"),
+		retry:          fs.String("retry-schedule", "10s,1m,10m,1h", "delays before attempts 2..5, comma-separated"),
+		requestTimeout: fs.Duration("request-timeout", 10*time.Second, "time a receiver has to answer one attempt"),
+		workers:        fs.Int("workers", 256, "most requests in flight across all webhooks"),
+		perWebhook:     fs.Int("per-webhook-concurrency", 8, "most requests in flight to one webhook"),
+		maxPayload:     fs.String("max-payload", "256KiB", "largest event body accepted"),
+		retention:      fs.Duration("retention", 720*time.Hour, "how long events, deliveries and attempts are kept"),
+		demo:           fs.Bool("demo", false, "seed sample organisations and projects into an empty database"),
+		logFmt:         fs.String("log-format", "text", "log format: text or json"),
+		smtpURL:        fs.String("smtp-url", "", "SMTP server for notices, e.g. smtp://user:pass@mail.example.com:587"),
+		smtpFrom:       fs.String("smtp-from", "", "sender address of e-mail notices"),
+	}
+}
+
+// parseServe reads the serve flags from args and environ (KEY=value lines, as os.Environ).
+func parseServe(args, environ []string, stderr io.Writer) (Config, error) {
+	env := map[string]string{}
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	f := newServeFlags(stderr)
+	if err := parseFlags(f.fs, args, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		return Config{}, err
+	}
+	if err := unknownEnv(f.fs, environ); err != nil {
+		return Config{}, err
+	}
+	cfg := Config{
+		Addr: *f.addr, DB: *f.db, AllowPrivateTargets: *f.allowPrivate, RequestTimeout: *f.requestTimeout,
+		Workers: *f.workers, PerWebhookConcurrency: *f.perWebhook, Retention: *f.retention, Demo: *f.demo,
+		LogFormat: *f.logFmt, SMTPFrom: *f.smtpFrom,
+	}
+	var errs []error
+	bad := func(flagName, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("--%s: "+format, append([]any{flagName}, a...)...))
+	}
+	host, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		bad("addr", "%q is not host:port (for example :8080 or 127.0.0.1:8080)", cfg.Addr)
+	}
+	if cfg.DB == "" {
+		bad("db", "give a file path")
+	}
+	if *f.baseURL == "" {
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "localhost"
+		}
+		cfg.BaseURL = &url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}
+	} else if u, err := url.Parse(*f.baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("base-url", "%q must be an absolute http:// or https:// URL", *f.baseURL)
+	} else {
+		u.Path = strings.TrimSuffix(u.Path, "/")
+		cfg.BaseURL = u
+	}
+	for _, part := range strings.Split(*f.retry, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(part))
+		if err != nil || d <= 0 {
+			bad("retry-schedule", "%q is not a positive duration such as 10s or 1m", strings.TrimSpace(part))
+			break
+		}
+		cfg.RetrySchedule = append(cfg.RetrySchedule, d)
+	}
+	if len(cfg.RetrySchedule) > 4 {
+		bad("retry-schedule", "at most 4 delays (a delivery gets at most 5 attempts)")
+	}
+	if cfg.RequestTimeout <= 0 || cfg.RequestTimeout > 5*time.Minute {
+		bad("request-timeout", "must be between 1ms and 5m, not %s", cfg.RequestTimeout)
+	}
+	if cfg.Workers < 1 || cfg.Workers > 10000 {
+		bad("workers", "must be from 1 to 10000, not %d", cfg.Workers)
+	}
+	if cfg.PerWebhookConcurrency < 1 || cfg.PerWebhookConcurrency > cfg.Workers {
+		bad("per-webhook-concurrency", "must be from 1 to --workers (%d), not %d", cfg.Workers, cfg.PerWebhookConcurrency)
+	}
+	if cfg.MaxPayload, err = parseSize(*f.maxPayload); err != nil {
+		bad("max-payload", "%v", err)
+	} else if cfg.MaxPayload < 1024 || cfg.MaxPayload > 64<<20 {
+		bad("max-payload", "must be from 1KiB to 64MiB, not %s", *f.maxPayload)
+	}
+	if cfg.Retention < time.Hour {
+		bad("retention", "must be at least 1h, not %s", cfg.Retention)
+	}
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		bad("log-format", "must be text or json, not %q", cfg.LogFormat)
+	}
+	if *f.smtpURL != "" {
+		u, err := url.Parse(*f.smtpURL)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+			bad("smtp-url", "%q must look like smtp://user:pass@host:587 or smtps://host:465", *f.smtpURL)
+		}
+		cfg.SMTPURL = u
+		if cfg.SMTPFrom == "" {
+			bad("smtp-from", "is needed with --smtp-url")
+		}
+	}
+	if cfg.SMTPFrom != "" && store.ValidateEmail(cfg.SMTPFrom) != "" {
+		bad("smtp-from", "%q is not an e-mail address", cfg.SMTPFrom)
+	}
+	return cfg, errors.Join(errs...)
+}
+
+// parseSize reads sizes such as 256KiB, 1MB or 4096.
+func parseSize(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}, {"B", 1}}
+	num, mult := strings.TrimSpace(s), int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a size such as 256KiB or 1MiB", s)
+	}
+	return n * mult, nil
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
+	log := newLogger(cfg.LogFormat, stdout)
+	st, err := store.Open(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if cfg.Demo {
+		seeded, err := st.SeedDemo(ctx)
+		if err != nil {
+			return fmt.Errorf("seed demo data: %w", err)
+		}
+		if seeded {
+			log.Info("demo data added: organisations Acme, Globex and Initech with projects")
+		}
+	}
+	users, err := st.CountUsers(ctx)
+	if err != nil {
+		return err
+	}
+	opts := handlers.Options{BaseURL: cfg.BaseURL, Version: version, Logger: log}
+	if users == 0 {
+		var b [24]byte
+		_, _ = rand.Read(b[:])
+		opts.SetupToken = base64.RawURLEncoding.EncodeToString(b[:])
+	}
+	e, err := handlers.New(ctx, st, opts)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	base := strings.TrimSuffix(cfg.BaseURL.String(), "/")
+	log.Info("hookyard started", "version", version, "addr", ln.Addr().String(), "db", cfg.DB)
+	if opts.SetupToken != "" {
+		fmt.Fprintf(stdout, "\n  Hookyard is running. Create the first admin account here:\n\n    %s/setup?token=%s\n\n", base, opts.SetupToken)
+	} else {
+		fmt.Fprintf(stdout, "\n  Hookyard is running. Open %s/ and sign in.\n\n", base)
+	}
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: no new requests; finishing those in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("some requests did not finish in time", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// dbFlags are the flags of the subcommands that only open the database.
+func dbFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs, fs.String("db", "data/hookyard.db", "SQLite database file")
+}
+
+func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs, db := dbFlags("user add", stderr)
+	email := fs.String("email", "", "e-mail address (required)")
+	name := fs.String("name", "", "display name (required)")
+	admin := fs.Bool("admin", false, "make the user an admin")
+	password := fs.String("password", "", "password (read from stdin when not given)")
+	if err := parseFlags(fs, args, envOnly("db")); err != nil {
+		return err
+	}
+	if *password == "" {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return errors.New("no password: pass --password or write it on stdin")
+		}
+		*password = strings.TrimRight(line, "\r\n")
+	}
+	var problems []string
+	for _, p := range []string{store.ValidateEmail(*email), store.ValidateName(*name), store.ValidatePassword(*password)} {
+		if p != "" {
+			problems = append(problems, p)
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("cannot add user: %s", strings.Join(problems, " "))
+	}
+	st, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	hash, err := st.HashPassword(*password)
+	if err != nil {
+		return err
+	}
+	u := store.User{Email: *email, Name: *name, Role: store.RoleMember, PasswordHash: hash}
+	if *admin {
+		u.Role = store.RoleAdmin
+	}
+	if err := st.CreateUser(ctx, &u); errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("a user with e-mail %s already exists", *email)
+	} else if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "added %s %s (%s)\n", u.Role, u.Email, u.ID)
+	return nil
+}
+
+func tokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, db := dbFlags("token add", stderr)
+	email := fs.String("email", "", "e-mail of the user the token acts as (required)")
+	name := fs.String("name", "", "what the token is for (required)")
+	if err := parseFlags(fs, args, envOnly("db")); err != nil {
+		return err
+	}
+	if *email == "" || strings.TrimSpace(*name) == "" {
+		return errors.New("both --email and --name are required")
+	}
+	st, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	u, err := st.UserByEmail(ctx, *email)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no user has the e-mail %s", *email)
+	} else if err != nil {
+		return err
+	}
+	_, secret, err := st.CreateToken(ctx, u.ID, strings.TrimSpace(*name))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, secret)
+	return nil
+}
+
+// envOnly lets a subcommand read only the listed flags from the environment, so that
+// HOOKYARD_EMAIL or similar never fills in an account by accident.
+func envOnly(names ...string) lookupEnv {
+	return func(k string) (string, bool) {
+		for _, n := range names {
+			if k == envName(n) {
+				return os.LookupEnv(k)
+			}
+		}
+		return "", false
+	}
+}

@@ -1,0 +1,155 @@
+package store
+
+import (
+	"crypto/rand"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// crockford is Crockford's base32 alphabet in lower case: ids read well and sort by time.
+const crockford = "0123456789abcdefghjkmnpqrstvwxyz"
+
+// NewID returns prefix + "_" + 26 characters: 48 bits of milliseconds then 80 random bits,
+// so ids sort by creation time and serve directly as pagination cursors.
+func NewID(prefix string, now time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
+	_, _ = rand.Read(b[6:])
+	var out [26]byte
+	// 128 bits as 26 base32 digits, most significant first.
+	hi := binary.BigEndian.Uint64(b[:8])
+	lo := binary.BigEndian.Uint64(b[8:])
+	for i := 25; i >= 0; i-- {
+		out[i] = crockford[lo&31]
+		lo = lo>>5 | hi<<59
+		hi >>= 5
+	}
+	return prefix + "_" + string(out[:])
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// nowMS is the store's clock in the unit every time column uses.
+func (s *Store) nowMS() int64 { return ms(s.now()) }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// nullMS scans a time column that may be NULL.
+type nullMS struct{ sql.NullInt64 }
+
+func (v nullMS) time() *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMS(v.Int64)
+	return &t
+}
+
+// notFound maps sql.ErrNoRows to ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
+func isUnique(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique ||
+		se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
+}
+
+// checkAffected turns "no row changed" into ErrNotFound.
+func checkAffected(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Page selects one page of a list ordered by id: rows after Cursor, at most Limit of them.
+type Page struct {
+	Limit  int
+	Cursor string
+}
+
+// clamp applies the list defaults: 50 rows, never more than 500.
+func (p Page) clamp() Page {
+	if p.Limit <= 0 {
+		p.Limit = 50
+	}
+	if p.Limit > 500 {
+		p.Limit = 500
+	}
+	return p
+}
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err) // the embedded folder is fixed at build time
+	}
+	return sub
+}
+
+// placeholders returns "?,?,…" with n marks.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// scanner is what *sql.Row and *sql.Rows have in common.
+type scanner interface{ Scan(...any) error }
+
+// collect reads every row of a query with scan.
+func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// collectPage reads a page query that asked for Limit+1 rows and returns the page and the
+// cursor of the next one ("" when this is the last).
+func collectPage[T any](rows *sql.Rows, err error, p Page, scan func(scanner) (T, error), id func(T) string) ([]T, string, error) {
+	out, err := collect(rows, err, scan)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(out) <= p.Limit {
+		return out, "", nil
+	}
+	out = out[:p.Limit]
+	return out, id(out[len(out)-1]), nil
+}
+
+// prefixed qualifies each column of a comma-separated list with a table alias.
+func prefixed(alias, columns string) string {
+	cols := strings.Split(columns, ", ")
+	for i, c := range cols {
+		cols[i] = alias + c
+	}
+	return strings.Join(cols, ", ")
+}

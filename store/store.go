@@ -1,0 +1,121 @@
+// Package store owns Hookyard's SQLite database: the schema and its migrations, the domain
+// types, and one file of queries per entity. Writes go through a single connection (SQLite
+// allows one writer); reads use a separate read-only pool so they never wait on a write.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/pressly/goose/v3"
+)
+
+// ErrNotFound is returned when the requested row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a write would break a uniqueness rule (an e-mail already taken).
+var ErrConflict = errors.New("already exists")
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the database handle shared by the whole program.
+type Store struct {
+	write *sql.DB // exactly one connection: SQLite serialises writers anyway
+	read  *sql.DB // read-only pool
+	now   func() time.Time
+
+	passwordCost int
+}
+
+// Open opens (creating if needed) the database file at path and applies any pending
+// migrations.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create database folder: %w", err)
+		}
+	}
+	// _txlock=immediate: a transaction that reads then writes must hold the write lock from
+	// its start, or two of them fail at once with "database is locked".
+	params := "_journal_mode=WAL&_busy_timeout=5000&_synchronous=NORMAL&_foreign_keys=on"
+	dsn := "file:" + url.PathEscape(path) + "?" + params + "&_txlock=immediate"
+	write, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	s := &Store{write: write, now: time.Now, passwordCost: DefaultPasswordCost}
+	if err := s.migrate(ctx); err != nil {
+		write.Close()
+		return nil, err
+	}
+	read, err := sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?mode=ro&"+params)
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open database for reading: %w", err)
+	}
+	read.SetMaxOpenConns(8)
+	s.read = read
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.write, mustSub(migrations, "migrations"),
+		goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("prepare migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("apply migrations: %w", err)
+	}
+	return nil
+}
+
+// SchemaVersion reports the newest applied migration.
+func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
+	var v int64
+	err := s.read.QueryRowContext(ctx,
+		`SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied = 1`).Scan(&v)
+	return v, err
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// Ping reports whether the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.read.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
+}
+
+// WithTx runs fn in one write transaction, committing when fn returns nil.
+func (s *Store) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,103 @@
+// Package views holds Hookyard's templ components: the layout, one file per page, and
+// shared form pieces. Views get plain data from handlers and never query anything.
+package views
+
+import (
+	"fmt"
+	"time"
+
+	"hookyard/store"
+)
+
+// Assets are the hashed URLs of the static files.
+type Assets struct {
+	CSS, JS, HTMX, Icon string
+}
+
+// Page is what every full page needs: who is signed in, the CSRF token, a flash message.
+type Page struct {
+	Title  string
+	Nav    string // the navigation entry to mark as current
+	User   *store.User
+	CSRF   string
+	Flash  Flash
+	Assets Assets
+}
+
+// Flash is a one-time message shown at the top of the next page.
+type Flash struct {
+	Kind string // "ok", "bad", "warn", "info"
+	Text string
+}
+
+// Form carries what a person typed and what was wrong with it, so a rejected form comes back
+// exactly as they left it.
+type Form struct {
+	Values  map[string]string
+	Errors  map[string]string
+	Message string // a problem with the form as a whole
+}
+
+// Value returns what was typed into a field.
+func (f Form) Value(name string) string { return f.Values[name] }
+
+// Error returns the problem with a field, or "".
+func (f Form) Error(name string) string { return f.Errors[name] }
+
+// HasErrors reports whether anything is wrong with the form.
+func (f Form) HasErrors() bool { return len(f.Errors) > 0 || f.Message != "" }
+
+func fieldClass(f Form, name string) string {
+	if f.Error(name) != "" {
+		return "field has-error"
+	}
+	return "field"
+}
+
+func errorID(name string) string { return name + "-error" }
+
+func describedBy(f Form, name, hint string) string {
+	switch {
+	case f.Error(name) != "" && hint != "":
+		return errorID(name) + " " + name + "-hint"
+	case f.Error(name) != "":
+		return errorID(name)
+	case hint != "":
+		return name + "-hint"
+	}
+	return ""
+}
+
+func navCurrent(p Page, name string) string {
+	if p.Nav == name {
+		return "page"
+	}
+	return "false"
+}
+
+func isAdmin(p Page) bool { return p.User != nil && p.User.IsAdmin() }
+
+// when formats a time for people: "28 Nov 2026, 14:05 UTC".
+func when(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") }
+
+// whenPtr formats an optional time, with a word for "never".
+func whenPtr(t *time.Time, never string) string {
+	if t == nil {
+		return never
+	}
+	return when(*t)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func roleLabel(r store.Role) string {
+	if r == store.RoleAdmin {
+		return "Admin"
+	}
+	return "Member"
+}
