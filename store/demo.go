@@ -26,14 +26,14 @@ func (s *Store) SeedDemo(ctx context.Context) (bool, error) {
 		}
 		for _, o := range demoOrganizations {
 			now := s.nowMS()
-			orgID := NewID("org", fromMS(now))
+			orgID := s.newID("org", now)
 			if _, err := tx.ExecContext(ctx, `INSERT INTO organizations (id, name, created_at, updated_at)
 				VALUES (?, ?, ?, ?)`, orgID, o.name, now, now); err != nil {
 				return err
 			}
 			for _, p := range o.projects {
 				if _, err := tx.ExecContext(ctx, `INSERT INTO projects (id, organization_id, name, created_at, updated_at)
-					VALUES (?, ?, ?, ?, ?)`, NewID("prj", fromMS(now)), orgID, p, now, now); err != nil {
+					VALUES (?, ?, ?, ?, ?)`, s.newID("prj", now), orgID, p, now, now); err != nil {
 					return err
 				}
 			}

@@ -33,10 +33,10 @@ func scanEventType(row scanner) (EventType, error) {
 	return t, notFound(err)
 }
 
-// ListEventTypes returns every event type: built-ins in their documented order, then custom
-// ones by name.
+// ListEventTypes returns every event type: built-ins in their documented order (the
+// health check last of them), then custom ones by name.
 func (s *Store) ListEventTypes(ctx context.Context) ([]EventType, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+eventTypeColumns+` FROM event_types ORDER BY position, name`)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+eventTypeColumns+` FROM event_types ORDER BY builtin DESC, position, name`)
 	return collect(rows, err, scanEventType)
 }
 

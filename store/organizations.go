@@ -27,7 +27,7 @@ func scanOrg(row scanner) (Organization, error) {
 // CreateOrganization stores a new organisation.
 func (s *Store) CreateOrganization(ctx context.Context, name string) (Organization, error) {
 	now := s.nowMS()
-	o := Organization{ID: NewID("org", fromMS(now)), Name: name, CreatedAt: fromMS(now), UpdatedAt: fromMS(now)}
+	o := Organization{ID: s.newID("org", now), Name: name, CreatedAt: fromMS(now), UpdatedAt: fromMS(now)}
 	_, err := s.write.ExecContext(ctx, `INSERT INTO organizations (`+orgColumns+`) VALUES (?, ?, ?, ?)`,
 		o.ID, o.Name, now, now)
 	return o, err

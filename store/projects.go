@@ -30,7 +30,7 @@ func scanProject(row scanner) (Project, error) {
 // CreateProject stores a new project in an organisation; ErrNotFound if the organisation is gone.
 func (s *Store) CreateProject(ctx context.Context, orgID, name string) (Project, error) {
 	now := s.nowMS()
-	id := NewID("prj", fromMS(now))
+	id := s.newID("prj", now)
 	res, err := s.write.ExecContext(ctx, `INSERT INTO projects (id, organization_id, name, created_at, updated_at)
 		SELECT ?, id, ?, ?, ? FROM organizations WHERE id = ?`, id, name, now, now, orgID)
 	if err := checkAffected(res, err); err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io/fs"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -16,13 +17,46 @@ import (
 const crockford = "0123456789abcdefghjkmnpqrstvwxyz"
 
 // NewID returns prefix + "_" + 26 characters: 48 bits of milliseconds then 80 random bits,
-// so ids sort by creation time and serve directly as pagination cursors.
+// so ids sort by creation time (to the millisecond) and serve directly as pagination cursors.
 func NewID(prefix string, now time.Time) string {
+	var r [10]byte
+	_, _ = rand.Read(r[:])
+	return encodeID(prefix, now.UnixMilli(), r)
+}
+
+// idSource hands out ids that sort in creation order even within one millisecond: a later
+// id in the same millisecond is the previous one plus one.
+type idSource struct {
+	mu     sync.Mutex
+	lastMS int64
+	last   [10]byte
+}
+
+func (g *idSource) next(prefix string, now time.Time) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	t := now.UnixMilli()
+	if t <= g.lastMS {
+		t = g.lastMS
+		for i := len(g.last) - 1; i >= 0; i-- {
+			g.last[i]++
+			if g.last[i] != 0 {
+				break
+			}
+		}
+	} else {
+		g.lastMS = t
+		_, _ = rand.Read(g.last[:])
+	}
+	return encodeID(prefix, t, g.last)
+}
+
+func encodeID(prefix string, ms int64, random [10]byte) string {
 	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
-	_, _ = rand.Read(b[6:])
+	binary.BigEndian.PutUint64(b[:8], uint64(ms)<<16)
+	copy(b[6:], random[:])
 	var out [26]byte
-	// 128 bits as 26 base32 digits, most significant first.
+	// 128 bits as 26 base32 digits, most significant first (the top two bits are zero).
 	hi := binary.BigEndian.Uint64(b[:8])
 	lo := binary.BigEndian.Uint64(b[8:])
 	for i := 25; i >= 0; i-- {
@@ -32,6 +66,9 @@ func NewID(prefix string, now time.Time) string {
 	}
 	return prefix + "_" + string(out[:])
 }
+
+// newID is the store's id for a row created at now.
+func (s *Store) newID(prefix string, now int64) string { return s.ids.next(prefix, fromMS(now)) }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 

@@ -34,6 +34,7 @@ type Store struct {
 	now   func() time.Time
 
 	passwordCost int
+	ids          idSource
 }
 
 // Open opens (creating if needed) the database file at path and applies any pending

@@ -617,3 +617,35 @@ func TestConcurrentWritesAndReads(t *testing.T) {
 		t.Errorf("%d memberships, want %d", n, writers*perWriter)
 	}
 }
+
+// Rows created within one millisecond (and even with the clock stepping back) still list in
+// the order they were created.
+func TestIDsKeepCreationOrderWithinAMillisecond(t *testing.T) {
+	t.Parallel()
+	s := openTestStore(t)
+	clock := useClock(s, 0) // the clock never moves: every row shares one millisecond
+	ctx := t.Context()
+	var want []string
+	for i := range 30 {
+		if i == 20 {
+			clock.Advance(-time.Second) // a clock that steps back must not reorder either
+		}
+		o, err := s.CreateOrganization(ctx, fmt.Sprintf("org %02d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, o.ID)
+	}
+	got, _, err := s.ListOrganizations(ctx, "", Page{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("listed %d organisations, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].ID != want[i] {
+			t.Fatalf("position %d: %s (%s), want %s", i, got[i].ID, got[i].Name, want[i])
+		}
+	}
+}

@@ -51,7 +51,7 @@ func (s *Store) CreateToken(ctx context.Context, userID, name string) (APIToken,
 	_, _ = rand.Read(raw[:])
 	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	now := s.nowMS()
-	id := NewID("tok", fromMS(now))
+	id := s.newID("tok", now)
 	res, err := s.write.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, created_at)
 		SELECT ?, id, ?, ?, ?, ? FROM users WHERE id = ?`, id, name, hashToken(secret), secret[:len(TokenPrefix)+6], now, userID)
 	if err := checkAffected(res, err); err != nil {

@@ -138,7 +138,7 @@ func (s *Store) CreateFirstAdmin(ctx context.Context, u *User) error {
 
 func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, u *User) error {
 	now := s.nowMS()
-	u.ID = NewID("usr", fromMS(now))
+	u.ID = s.newID("usr", now)
 	u.CreatedAt, u.UpdatedAt = fromMS(now), fromMS(now)
 	_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Email, u.Name, u.Role, u.PasswordHash, now, now)
