@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 type Config struct {
 	Addr                  string
 	DB                    string
-	BaseURL               *url.URL
+	BaseURL               *url.URL // nil: http://localhost:<port> of the listener
 	AllowPrivateTargets   bool
 	RetrySchedule         []time.Duration
 	RequestTimeout        time.Duration
@@ -207,23 +207,21 @@ func parseServe(args, environ []string, stderr io.Writer) (Config, error) {
 	bad := func(flagName, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("--%s: "+format, append([]any{flagName}, a...)...))
 	}
-	host, port, err := net.SplitHostPort(cfg.Addr)
-	if err != nil {
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		bad("addr", "%q is not host:port (for example :8080 or 127.0.0.1:8080)", cfg.Addr)
 	}
 	if cfg.DB == "" {
 		bad("db", "give a file path")
 	}
-	if *f.baseURL == "" {
-		if host == "" || host == "0.0.0.0" || host == "::" {
-			host = "localhost"
+	// Without --base-url, serve derives it from the address it actually listens on.
+	if *f.baseURL != "" {
+		u, err := url.Parse(*f.baseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("base-url", "%q must be an absolute http:// or https:// URL", *f.baseURL)
+		} else {
+			u.Path = strings.TrimSuffix(u.Path, "/")
+			cfg.BaseURL = u
 		}
-		cfg.BaseURL = &url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}
-	} else if u, err := url.Parse(*f.baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("base-url", "%q must be an absolute http:// or https:// URL", *f.baseURL)
-	} else {
-		u.Path = strings.TrimSuffix(u.Path, "/")
-		cfg.BaseURL = u
 	}
 	for _, part := range strings.Split(*f.retry, ",") {
 		d, err := time.ParseDuration(strings.TrimSpace(part))
@@ -245,6 +243,7 @@ func parseServe(args, environ []string, stderr io.Writer) (Config, error) {
 	if cfg.PerWebhookConcurrency < 1 || cfg.PerWebhookConcurrency > cfg.Workers {
 		bad("per-webhook-concurrency", "must be from 1 to --workers (%d), not %d", cfg.Workers, cfg.PerWebhookConcurrency)
 	}
+	var err error
 	if cfg.MaxPayload, err = parseSize(*f.maxPayload); err != nil {
 		bad("max-payload", "%v", err)
 	} else if cfg.MaxPayload < 1024 || cfg.MaxPayload > 64<<20 {
@@ -319,6 +318,14 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	if cfg.BaseURL == nil {
+		cfg.BaseURL = listenerURL(ln.Addr())
+	}
 	opts := handlers.Options{BaseURL: cfg.BaseURL, Version: version, Logger: log}
 	if users == 0 {
 		var b [24]byte
@@ -328,10 +335,6 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	e, err := handlers.New(ctx, st, opts)
 	if err != nil {
 		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	served := make(chan error, 1)
@@ -358,6 +361,15 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// listenerURL is the URL people on this machine use to reach a listener.
+func listenerURL(a net.Addr) *url.URL {
+	host, port, _ := net.SplitHostPort(a.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return &url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}
 }
 
 // dbFlags are the flags of the subcommands that only open the database.

@@ -1,0 +1,262 @@
+package handlers_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/crypto/bcrypt"
+
+	"hookyard/handlers"
+	"hookyard/store"
+)
+
+// The shared harness of the handler tests: a real store in a temp dir behind the real router
+// on a loopback httptest server, and clients that behave like a browser or an API script.
+
+const (
+	testSetupToken = "test-setup-token"
+	testPassword   = "correct horse battery"
+)
+
+type testApp struct {
+	t     *testing.T
+	store *store.Store
+	srv   *httptest.Server
+}
+
+// newTestApp starts Hookyard on an empty database. opts may adjust the handler options.
+func newTestApp(t *testing.T, opts ...func(*handlers.Options)) *testApp {
+	t.Helper()
+	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "hookyard.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	st.SetPasswordCost(bcrypt.MinCost)
+	srv := httptest.NewUnstartedServer(nil)
+	base, _ := url.Parse("http://" + srv.Listener.Addr().String())
+	o := handlers.Options{
+		BaseURL:    base,
+		SetupToken: testSetupToken,
+		Version:    "test",
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	e, err := handlers.New(t.Context(), st, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = e
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return &testApp{t: t, store: st, srv: srv}
+}
+
+// user creates an account with testPassword.
+func (a *testApp) user(email, name string, role store.Role) store.User {
+	a.t.Helper()
+	hash, err := a.store.HashPassword(testPassword)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	u := store.User{Email: email, Name: name, Role: role, PasswordHash: hash}
+	if err := a.store.CreateUser(a.t.Context(), &u); err != nil {
+		a.t.Fatal(err)
+	}
+	return u
+}
+
+func (a *testApp) admin() store.User {
+	return a.user("admin@example.com", "Ada Admin", store.RoleAdmin)
+}
+
+func (a *testApp) member(email, name string) store.User {
+	return a.user(email, name, store.RoleMember)
+}
+
+// token creates an API token for u and returns its secret.
+func (a *testApp) token(u store.User) string {
+	a.t.Helper()
+	_, secret, err := a.store.CreateToken(a.t.Context(), u.ID, "test")
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return secret
+}
+
+func (a *testApp) org(name string) store.Organization {
+	a.t.Helper()
+	o, err := a.store.CreateOrganization(a.t.Context(), name)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return o
+}
+
+func (a *testApp) project(orgID, name string) store.Project {
+	a.t.Helper()
+	p, err := a.store.CreateProject(a.t.Context(), orgID, name)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return p
+}
+
+func (a *testApp) addMember(orgID, userID string) {
+	a.t.Helper()
+	if err := a.store.AddMember(a.t.Context(), orgID, userID); err != nil {
+		a.t.Fatal(err)
+	}
+}
+
+// browser is an HTTP client with a cookie jar that does not follow redirects, like a person's
+// browser seen one request at a time. It sends no Sec-Fetch-Site header, so CSRF is checked
+// by token.
+type browser struct {
+	t      *testing.T
+	app    *testApp
+	client *http.Client
+}
+
+func (a *testApp) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: a.t, app: a, client: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// page is a response with its body parsed as HTML.
+type page struct {
+	*http.Response
+	Doc  *goquery.Document
+	Body string
+}
+
+func (b *browser) do(req *http.Request) page {
+	b.t.Helper()
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return page{Response: resp, Doc: doc, Body: string(body)}
+}
+
+func (b *browser) get(path string) page {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.app.srv.URL+path, nil)
+	return b.do(req)
+}
+
+// csrfToken is the token a form on this site would carry (from the _csrf cookie).
+func (b *browser) csrfToken() string {
+	u, _ := url.Parse(b.app.srv.URL)
+	for _, c := range b.client.Jar.Cookies(u) {
+		if c.Name == "_csrf" {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// post submits a form the way the page would: with the CSRF token (fetching a page first
+// if no token cookie exists yet).
+func (b *browser) post(path string, form url.Values) page {
+	b.t.Helper()
+	if b.csrfToken() == "" {
+		b.get("/login")
+	}
+	f := url.Values{}
+	for k, v := range form {
+		f[k] = v
+	}
+	f.Set("_csrf", b.csrfToken())
+	return b.postRaw(path, f)
+}
+
+// postRaw submits exactly the given form, with no CSRF token added.
+func (b *browser) postRaw(path string, form url.Values) page {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, b.app.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+// login signs in with testPassword and fails the test if that does not work.
+func (b *browser) login(email string) {
+	b.t.Helper()
+	p := b.post("/login", url.Values{"email": {email}, "password": {testPassword}})
+	if p.StatusCode != http.StatusSeeOther {
+		b.t.Fatalf("login %s: status %d, want 303; body:\n%s", email, p.StatusCode, p.Body)
+	}
+}
+
+// apiResult is one API response.
+type apiResult struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into a generic value.
+func (r apiResult) JSON(t *testing.T) map[string]any {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal(r.Body, &v); err != nil {
+		t.Fatalf("response is not a JSON object: %v\n%s", err, r.Body)
+	}
+	return v
+}
+
+// api calls the JSON API with a bearer token ("" for none). body may be nil, a string (sent
+// as is) or any value (sent as JSON).
+func (a *testApp) api(token, method, path string, body any) apiResult {
+	a.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequest(method, a.srv.URL+path, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return apiResult{Status: resp.StatusCode, Header: resp.Header, Body: out}
+}
