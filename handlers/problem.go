@@ -19,6 +19,8 @@ type Problem struct {
 	Status int          `json:"status"`
 	Detail string       `json:"detail,omitempty"`
 	Errors []FieldError `json:"errors,omitempty"`
+	// HealthCheck is the failed check behind a refused re-enable.
+	HealthCheck any `json:"healthCheck,omitempty"`
 }
 
 // FieldError is one thing wrong with one input field.

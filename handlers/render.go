@@ -17,6 +17,11 @@ import (
 func (s *Server) render(c echo.Context, status int, comp templ.Component) error {
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	c.Response().Header().Set("Cache-Control", "no-store")
+	if c.Request().Method != http.MethodGet && c.Request().Header.Get("HX-Request") == "true" {
+		// A form shown again with its errors: keep the address bar on the page the form is
+		// on, not the form's action, so reloading shows that page instead of "not allowed".
+		c.Response().Header().Set("HX-Push-Url", "false")
+	}
 	c.Response().WriteHeader(status)
 	return comp.Render(c.Request().Context(), c.Response())
 }

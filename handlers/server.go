@@ -21,6 +21,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/time/rate"
 
+	"hookyard/delivery"
 	"hookyard/static"
 	"hookyard/store"
 )
@@ -32,6 +33,10 @@ type Options struct {
 	SetupToken string
 	Version    string
 	Logger     *slog.Logger
+	// AllowPrivateTargets lets webhooks use private and loopback addresses.
+	AllowPrivateTargets bool
+	// Outbound sends test requests and health checks; nil builds one from the options above.
+	Outbound *delivery.Client
 	// LoginRate and LoginBurst limit sign-in attempts per client address.
 	LoginRate  rate.Limit
 	LoginBurst int
@@ -44,6 +49,7 @@ type Server struct {
 	log      *slog.Logger
 	assets   *static.Assets
 	sessions *sessions.CookieStore
+	outbound *delivery.Client
 	// dummyHash is a password hash of the store's cost that matches nothing.
 	dummyHash func() string
 }
@@ -78,7 +84,12 @@ func New(ctx context.Context, st *store.Store, opts Options) (*echo.Echo, error)
 		Secure:   opts.BaseURL.Scheme == "https",
 		SameSite: http.SameSiteLaxMode,
 	}
-	s := &Server{store: st, opts: opts, log: opts.Logger, assets: assets, sessions: cookies}
+	if opts.Outbound == nil {
+		opts.Outbound = delivery.NewClient(delivery.ClientOptions{
+			AllowPrivate: opts.AllowPrivateTargets, UserAgent: "Hookyard/" + opts.Version,
+		})
+	}
+	s := &Server{store: st, opts: opts, log: opts.Logger, assets: assets, sessions: cookies, outbound: opts.Outbound}
 	s.dummyHash = sync.OnceValue(func() string {
 		var b [16]byte
 		_, _ = rand.Read(b[:])

@@ -18,3 +18,62 @@ document.addEventListener("click", function (e) {
     done();
   }
 });
+
+// The webhook builder: select-all per group, "All …" toggles, and filters. Without this
+// script the plain checkboxes still work.
+function setupChoices(root) {
+  if (root.dataset.ready) return;
+  root.dataset.ready = "1";
+  root.querySelectorAll("[data-js-only]").forEach(function (el) { el.hidden = false; });
+
+  function syncGroup(toggle) {
+    var boxes = root.querySelectorAll('input[data-group="' + toggle.getAttribute("data-group-toggle") + '"]');
+    var on = 0;
+    boxes.forEach(function (b) { if (b.checked) on++; });
+    toggle.checked = boxes.length > 0 && on === boxes.length;
+    toggle.indeterminate = on > 0 && on < boxes.length;
+  }
+  function syncAll(toggle) {
+    var list = document.getElementById(toggle.getAttribute("data-all-toggle"));
+    if (!list) return;
+    list.setAttribute("aria-disabled", toggle.checked ? "true" : "false");
+    list.querySelectorAll('input[type="checkbox"]').forEach(function (b) { b.disabled = toggle.checked; });
+  }
+  root.querySelectorAll("[data-group-toggle]").forEach(syncGroup);
+  root.querySelectorAll("[data-all-toggle]").forEach(syncAll);
+
+  root.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.hasAttribute("data-group-toggle")) {
+      root.querySelectorAll('input[data-group="' + t.getAttribute("data-group-toggle") + '"]').forEach(function (b) {
+        var item = b.closest("[data-filter-item]");
+        if (!item || !item.hidden) b.checked = t.checked;
+      });
+    }
+    if (t.hasAttribute("data-all-toggle")) syncAll(t);
+    if (t.hasAttribute("data-group")) {
+      var g = root.querySelector('[data-group-toggle="' + t.getAttribute("data-group") + '"]');
+      if (g) syncGroup(g);
+    }
+  });
+  root.addEventListener("input", function (e) {
+    var t = e.target;
+    if (!t.hasAttribute("data-filter")) return;
+    var q = t.value.trim().toLowerCase();
+    var list = document.getElementById(t.getAttribute("data-filter"));
+    list.querySelectorAll("[data-filter-item]").forEach(function (item) {
+      item.hidden = q !== "" && item.textContent.toLowerCase().indexOf(q) === -1;
+    });
+    list.querySelectorAll("[data-group-box]").forEach(function (box) {
+      var any = box.querySelector("[data-filter-item]:not([hidden])");
+      box.hidden = q !== "" && !any;
+    });
+  });
+}
+function setupPage() {
+  document.querySelectorAll("form#builder").forEach(setupChoices);
+}
+document.addEventListener("DOMContentLoaded", setupPage);
+document.addEventListener("htmx:load", function (e) {
+  if (e.target === document.body || e.target.querySelector && e.target.querySelector("form#builder")) setupPage();
+});

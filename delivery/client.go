@@ -1,0 +1,268 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"code.dny.dev/ssrf"
+)
+
+// MaxResponseBody is how much of a receiver's answer is kept.
+const MaxResponseBody = 16 << 10
+
+// ClientOptions configure outbound requests.
+type ClientOptions struct {
+	// AllowPrivate lets webhooks call loopback, private, link-local, CGNAT and metadata
+	// addresses (--allow-private-targets).
+	AllowPrivate bool
+	Timeout      time.Duration
+	UserAgent    string
+	// MaxConnsPerHost bounds connections to one receiver (0: no bound).
+	MaxConnsPerHost int
+}
+
+// guardian returns the dial-time address check: after DNS resolution, so a name that
+// resolves to a private address is refused too (DNS-rebinding safe).
+func guardian(allowPrivate bool) *ssrf.Guardian {
+	opts := []ssrf.Option{ssrf.WithAnyPort()}
+	if allowPrivate {
+		opts = append(opts,
+			ssrf.WithAllowedV4Prefixes(netip.MustParsePrefix("0.0.0.0/0")),
+			ssrf.WithAllowedV6Prefixes(netip.MustParsePrefix("::/0")))
+	}
+	return ssrf.New(opts...)
+}
+
+// Client sends signed webhook requests through the outbound guard.
+type Client struct {
+	http      *http.Client
+	guard     *ssrf.Guardian
+	userAgent string
+	timeout   time.Duration
+}
+
+// NewClient builds the outbound client: no proxy from the environment, no redirects,
+// a timeout per request, addresses checked at dial time.
+func NewClient(o ClientOptions) *Client {
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	g := guardian(o.AllowPrivate)
+	dialer := &net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second, Control: g.Safe}
+	tr := &http.Transport{
+		Proxy:                 nil,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   64,
+		MaxConnsPerHost:       o.MaxConnsPerHost,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   o.Timeout,
+		ResponseHeaderTimeout: o.Timeout,
+	}
+	return &Client{
+		http: &http.Client{
+			Transport:     tr,
+			Timeout:       o.Timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		guard:     g,
+		userAgent: o.UserAgent,
+		timeout:   o.Timeout,
+	}
+}
+
+// Request is one signed POST to send.
+type Request struct {
+	URL       string
+	Secrets   []string // current first; a second during a rotation
+	MessageID string   // webhook-id: the delivery id, stable across retries
+	Event     string
+	Attempt   int
+	Body      []byte
+}
+
+// Result is what happened to one attempt, ready to be stored and shown.
+type Result struct {
+	StartedAt       time.Time
+	Duration        time.Duration
+	RequestHeaders  http.Header
+	StatusCode      int // 0 when no answer arrived
+	ResponseHeaders http.Header
+	ResponseBody    []byte
+	Truncated       bool   // the body was longer than MaxResponseBody
+	Error           string // plain-language failure, "" on success
+	RetryAfter      time.Duration
+}
+
+// OK reports whether the receiver accepted the request (any 2xx).
+func (r Result) OK() bool { return r.Error == "" && r.StatusCode >= 200 && r.StatusCode < 300 }
+
+// Send makes one attempt. It never returns an error: every failure is in Result.Error.
+func (c *Client) Send(ctx context.Context, r Request) Result {
+	res := Result{StartedAt: time.Now()}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL, bytes.NewReader(r.Body))
+	if err != nil {
+		res.Error = "The URL cannot be used: " + err.Error()
+		return res
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	req.Header.Set("X-Hookyard-Event", r.Event)
+	req.Header.Set("X-Hookyard-Attempt", strconv.Itoa(r.Attempt))
+	if err := Sign(req.Header, r.Secrets, r.MessageID, res.StartedAt, r.Body); err != nil {
+		res.Error = "Could not sign the request: " + err.Error()
+		return res
+	}
+	res.RequestHeaders = req.Header.Clone()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		res.Duration = time.Since(res.StartedAt)
+		res.Error = c.explain(err, req.URL)
+		return res
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
+	res.Duration = time.Since(res.StartedAt)
+	res.StatusCode, res.ResponseHeaders = resp.StatusCode, resp.Header
+	if len(body) > MaxResponseBody {
+		body, res.Truncated = body[:MaxResponseBody], true
+	}
+	res.ResponseBody = body
+	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		res.Error = fmt.Sprintf("HTTP %d: the receiver answered with a redirect", resp.StatusCode)
+		if loc := resp.Header.Get("Location"); loc != "" {
+			res.Error += " to " + loc
+		}
+		res.Error += ". Redirects are not followed; use the final URL."
+	case resp.StatusCode < 200 || resp.StatusCode >= 300:
+		res.Error = fmt.Sprintf("HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			res.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		}
+	case err != nil:
+		res.Error = "The answer was cut off: " + err.Error()
+	}
+	return res
+}
+
+// parseRetryAfter reads seconds or an HTTP date; 0 when absent or unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// explain turns a transport error into words a non-technical person can act on.
+func (c *Client) explain(err error, u *url.URL) string {
+	host := u.Host
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalidCert x509.CertificateInvalidError
+	switch {
+	case errors.Is(err, ssrf.ErrProhibitedIP):
+		return "Refused: " + u.Hostname() + " points to a private or internal address. Hookyard does not call private networks unless it is started with --allow-private-targets."
+	case errors.Is(err, ssrf.ErrProhibitedNetwork), errors.Is(err, ssrf.ErrProhibitedPort):
+		return "Refused by the outbound safety check: " + err.Error()
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return fmt.Sprintf("No answer within %s: the request timed out.", c.timeout)
+	case errors.Is(err, context.Canceled):
+		return "The request was cancelled because Hookyard was shutting down; it will be retried."
+	case errors.As(err, &dnsErr):
+		return "Could not find the server " + u.Hostname() + " (DNS lookup failed). Check the spelling of the address."
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "Connection refused: nothing is accepting connections at " + host + "."
+	case errors.Is(err, syscall.ECONNRESET):
+		return "The connection was reset by " + host + " before it answered."
+	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &invalidCert):
+		return "The server's HTTPS certificate is not valid: " + rootCause(err)
+	case strings.Contains(err.Error(), "tls:"):
+		return "The secure (TLS) connection failed: " + rootCause(err)
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return "The connection to " + host + " closed before an answer arrived."
+	}
+	return "The request failed: " + rootCause(err)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// rootCause strips the "Post \"url\": " wrapping of http.Client errors.
+func rootCause(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// CheckURL validates a webhook URL when it is saved and returns a plain-language problem or
+// "". Names that resolve to refused addresses are caught here for early feedback; the dial-time
+// guard still checks every request, since DNS answers can change.
+func CheckURL(ctx context.Context, raw string, allowPrivate bool) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	switch {
+	case raw == "":
+		return "Enter the URL Hookyard should call."
+	case err != nil:
+		return "This is not a valid URL."
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "Use an address starting with https:// (or http://)."
+	case u.Host == "" || u.Hostname() == "":
+		return "The URL needs a host name, as in https://example.com/webhook."
+	case u.User != nil:
+		return "Do not put a user name or password in the URL; Hookyard signs every request instead."
+	case len(raw) > 2000:
+		return "Use a URL of at most 2000 characters."
+	}
+	if allowPrivate {
+		return ""
+	}
+	g := guardian(false)
+	host := u.Hostname()
+	var addrs []netip.Addr
+	if ip, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{ip}
+	} else {
+		lctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		ips, err := net.DefaultResolver.LookupNetIP(lctx, "ip", host)
+		if err != nil {
+			// Unresolvable now (or no DNS here): the dial-time guard decides when sending.
+			return ""
+		}
+		addrs = ips
+	}
+	for _, a := range addrs {
+		if err := g.SafeAddr(a); err != nil {
+			return fmt.Sprintf("%s points to %s, a private or internal address. Hookyard only calls public addresses unless it is started with --allow-private-targets.", host, a.Unmap())
+		}
+	}
+	return ""
+}

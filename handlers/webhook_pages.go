@@ -1,0 +1,480 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"hookyard/delivery"
+	"hookyard/store"
+	"hookyard/views"
+)
+
+func (s *Server) listWebhooks(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	state, err := stateFilter(c.QueryParam("state"))
+	if err != nil {
+		return err
+	}
+	f := store.WebhookFilter{State: state}
+	if !u.IsAdmin() {
+		f.OwnerID = u.ID
+	}
+	hooks, err := allPages(func(p store.Page) ([]store.Webhook, string, error) { return s.store.ListWebhooks(ctx, f, p) })
+	if err != nil {
+		return err
+	}
+	_, types, err := s.subscribableTypes(ctx)
+	if err != nil {
+		return err
+	}
+	owners := map[string]string{}
+	rows := make([]views.WebhookRow, len(hooks))
+	for i, w := range hooks {
+		if _, ok := owners[w.OwnerID]; !ok {
+			o, err := s.store.UserByID(ctx, w.OwnerID)
+			if err != nil {
+				return err
+			}
+			owners[w.OwnerID] = o.Name
+		}
+		lost, _, err := s.inaccessibleProjects(ctx, w)
+		if err != nil {
+			return err
+		}
+		rows[i] = views.WebhookRow{Webhook: w, OwnerName: owners[w.OwnerID], LostProjects: len(lost),
+			EventsText: eventsText(w.Events, types), ProjectsText: s.projectsText(ctx, w.ProjectIDs)}
+	}
+	return s.render(c, http.StatusOK, views.Webhooks(views.WebhooksPage{
+		Page: s.page(c, "Webhooks", "webhooks"), Rows: rows, State: state, ShowOwner: u.IsAdmin(),
+	}))
+}
+
+func eventsText(events []string, types map[string]store.EventType) string {
+	if len(events) == 0 {
+		return "All events"
+	}
+	labels := make([]string, len(events))
+	for i, e := range events {
+		labels[i] = e
+		if t, ok := types[e]; ok {
+			labels[i] = t.Label
+		}
+	}
+	if len(labels) > 3 {
+		return strings.Join(labels[:3], ", ") + " and " + strconv.Itoa(len(labels)-3) + " more"
+	}
+	return strings.Join(labels, ", ")
+}
+
+func (s *Server) projectsText(ctx context.Context, ids []string) string {
+	if len(ids) == 0 {
+		return "All projects"
+	}
+	var names []string
+	for _, id := range ids {
+		if p, err := s.store.Project(ctx, id); err == nil {
+			names = append(names, p.Name+" ("+p.OrganizationName+")")
+		}
+	}
+	if len(names) > 3 {
+		return strings.Join(names[:3], ", ") + " and " + strconv.Itoa(len(names)-3) + " more"
+	}
+	return strings.Join(names, ", ")
+}
+
+
+// builderState is the builder form as submitted or loaded.
+type builderState struct {
+	id          string
+	owner       store.User
+	values      map[string]string // name, url
+	allEvents   bool
+	events      []string
+	allProjects bool
+	projects    []string
+	testEvent   string
+}
+
+func (s *Server) readBuilder(c echo.Context) builderState {
+	form, _ := c.FormParams()
+	st := builderState{
+		values:      formValues(c, "name", "url"),
+		allEvents:   form.Get("all_events") != "",
+		events:      form["events"],
+		allProjects: form.Get("all_projects") != "",
+		projects:    form["projectIds"],
+		testEvent:   form.Get("test_event"),
+	}
+	return st
+}
+
+// input is what would be saved: "all" is an empty list.
+func (b builderState) input() webhookInput {
+	in := webhookInput{Name: b.values["name"], URL: b.values["url"], Events: []string{}, ProjectIDs: []string{}}
+	if !b.allEvents {
+		in.Events = b.events
+	}
+	if !b.allProjects {
+		in.ProjectIDs = b.projects
+	}
+	return in
+}
+
+func (s *Server) renderBuilder(c echo.Context, status int, b builderState, fe fieldErrors, test views.TestResult) error {
+	ctx := c.Request().Context()
+	subs, _, err := s.subscribableTypes(ctx)
+	if err != nil {
+		return err
+	}
+	orgs, err := s.visibleOrganizations(ctx, &b.owner)
+	if err != nil {
+		return err
+	}
+	projects, err := s.visibleProjects(ctx, &b.owner, "")
+	if err != nil {
+		return err
+	}
+	d := views.WebhookBuilderPage{
+		Page: s.page(c, "New webhook", "webhooks"), WebhookID: b.id, Action: "/webhooks",
+		Form: form(b.values, fe), AllEvents: b.allEvents, AllProjects: b.allProjects, Test: test, TestEvent: b.testEvent,
+	}
+	if b.id != "" {
+		d.Page.Title, d.Action = "Edit "+b.values["name"], "/webhooks/"+b.id
+		if viewer := currentUser(c); viewer.ID != b.owner.ID {
+			d.OwnerNote = "This webhook belongs to " + b.owner.Name + "; it can use their projects only."
+		}
+	}
+	byOrg := map[string]int{}
+	for _, o := range orgs {
+		byOrg[o.ID] = len(d.Orgs)
+		d.Orgs = append(d.Orgs, views.BuilderOrg{ID: o.ID, Name: o.Name})
+	}
+	var chosenProjects []store.Project
+	visible := map[string]bool{}
+	for _, p := range projects {
+		visible[p.ID] = true
+		checked := slices.Contains(b.projects, p.ID)
+		if checked {
+			chosenProjects = append(chosenProjects, p)
+		}
+		if i, ok := byOrg[p.OrganizationID]; ok {
+			d.Orgs[i].Projects = append(d.Orgs[i].Projects, views.BuilderProject{ID: p.ID, Name: p.Name, Checked: checked})
+		}
+	}
+	for _, id := range b.projects {
+		if !visible[id] {
+			name := "a deleted project"
+			if p, err := s.store.Project(ctx, id); err == nil {
+				name = p.Name + " (" + p.OrganizationName + ")"
+			}
+			d.Unavailable = append(d.Unavailable, name)
+		}
+	}
+	var chosenEvents []store.EventType
+	byCat := map[string]int{}
+	for _, t := range subs {
+		checked := slices.Contains(b.events, t.Name)
+		if checked {
+			chosenEvents = append(chosenEvents, t)
+		}
+		i, ok := byCat[t.Category]
+		if !ok {
+			i = len(d.Categories)
+			byCat[t.Category] = i
+			d.Categories = append(d.Categories, views.BuilderCategory{Name: t.Category})
+		}
+		e := views.BuilderEvent{Name: t.Name, Label: t.Label, Description: t.Description, Checked: checked}
+		d.Categories[i].Events = append(d.Categories[i].Events, e)
+		d.TestEvents = append(d.TestEvents, e)
+	}
+	if d.TestEvent == "" && len(chosenEvents) > 0 {
+		d.TestEvent = chosenEvents[0].Name
+	}
+	d.Summary = summarize(b.values["url"], b.allEvents, chosenEvents, b.allProjects, chosenProjects, b.owner.IsAdmin())
+	return s.render(c, status, views.WebhookBuilder(d))
+}
+
+func (s *Server) newWebhook(c echo.Context) error {
+	b := builderState{owner: *currentUser(c), values: map[string]string{
+		"name": c.QueryParam("name"), "url": c.QueryParam("url"),
+	}}
+	return s.renderBuilder(c, http.StatusOK, b, nil, views.TestResult{})
+}
+
+func (s *Server) editWebhook(c echo.Context) error {
+	ctx := c.Request().Context()
+	w, err := s.webhookFor(ctx, currentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	owner, err := s.store.UserByID(ctx, w.OwnerID)
+	if err != nil {
+		return err
+	}
+	b := builderState{id: w.ID, owner: owner, values: map[string]string{"name": w.Name, "url": w.URL},
+		allEvents: len(w.Events) == 0, events: w.Events, allProjects: len(w.ProjectIDs) == 0, projects: w.ProjectIDs}
+	return s.renderBuilder(c, http.StatusOK, b, nil, views.TestResult{})
+}
+
+// submitBuilder handles the builder form: "preview" refreshes the summary, "test" sends a
+// sample request without saving, anything else validates and saves.
+func (s *Server) submitBuilder(c echo.Context) error {
+	ctx := c.Request().Context()
+	b := s.readBuilder(c)
+	var existing store.Webhook
+	if id := c.Param("id"); id != "" {
+		w, err := s.webhookFor(ctx, currentUser(c), id)
+		if err != nil {
+			return err
+		}
+		owner, err := s.store.UserByID(ctx, w.OwnerID)
+		if err != nil {
+			return err
+		}
+		existing, b.id, b.owner = w, w.ID, owner
+	} else {
+		b.owner = *currentUser(c)
+	}
+	switch c.FormValue("action") {
+	case "preview":
+		return s.renderBuilder(c, http.StatusOK, b, nil, views.TestResult{})
+	case "test":
+		return s.renderBuilder(c, http.StatusOK, b, nil, s.builderTest(ctx, b, existing))
+	}
+	in := b.input()
+	fe := fieldErrors{}
+	if err := s.checkWebhook(ctx, in, b.owner, false, fe); err != nil {
+		return err
+	}
+	if !b.allEvents && len(b.events) == 0 {
+		fe.add("events", "Tick at least one event, or choose “All events”.")
+	}
+	if !b.allProjects && len(b.projects) == 0 {
+		fe.add("projectIds", "Tick at least one project, or choose “All projects”.")
+	}
+	if len(fe) > 0 {
+		return s.renderBuilder(c, http.StatusUnprocessableEntity, b, fe, views.TestResult{})
+	}
+	if b.id == "" {
+		w := store.Webhook{OwnerID: b.owner.ID, Name: in.Name, URL: strings.TrimSpace(in.URL), Secret: delivery.NewSecret(),
+			Events: in.Events, ProjectIDs: in.ProjectIDs}
+		if err := s.store.CreateWebhook(ctx, &w); err != nil {
+			return err
+		}
+		s.revealOnce(c, w.ID)
+		return s.redirectWithFlash(c, "/webhooks/"+w.ID, "Webhook created. Copy its signing secret now: your receiver needs it to check signatures.")
+	}
+	url := strings.TrimSpace(in.URL)
+	w, err := s.store.UpdateWebhook(ctx, b.id, store.WebhookChanges{Name: &in.Name, URL: &url, Events: &in.Events, ProjectIDs: &in.ProjectIDs})
+	if err != nil {
+		return notFoundAs(err, "webhook")
+	}
+	return s.redirectWithFlash(c, "/webhooks/"+w.ID, "Saved.")
+}
+
+// builderTest sends the builder's test request: with the webhook's own secret when it exists,
+// otherwise with a throwaway one.
+func (s *Server) builderTest(ctx context.Context, b builderState, existing store.Webhook) views.TestResult {
+	fe := fieldErrors{}
+	fe.add("url", delivery.CheckURL(ctx, b.values["url"], s.opts.AllowPrivateTargets))
+	if fe["url"] != "" {
+		return views.TestResult{Ran: true, Error: fe["url"]}
+	}
+	in := b.input()
+	w := existing
+	w.URL, w.Events, w.ProjectIDs = strings.TrimSpace(in.URL), in.Events, in.ProjectIDs
+	note := ""
+	if w.ID == "" {
+		w.ID, w.Secret, w.Status, w.Enabled = "wh_test", delivery.NewSecret(), store.StatusHealthy, true
+		note = "Signed with a temporary secret: your webhook's own secret is made when you create it."
+	}
+	event := b.testEvent
+	if event == "" {
+		event = "TODO_CREATED"
+	}
+	var project *store.Project
+	if len(in.ProjectIDs) > 0 {
+		if p, err := s.store.Project(ctx, in.ProjectIDs[0]); err == nil {
+			project = &p
+		}
+	}
+	r := s.sendTest(ctx, w, event, project)
+	r.Note = note
+	return r
+}
+
+// revealOnce lets the next view of a webhook page show its secret (right after creation).
+func (s *Server) revealOnce(c echo.Context, id string) {
+	sess := s.session(c)
+	sess.AddFlash(id, "reveal")
+	_ = sess.Save(c.Request(), c.Response())
+}
+
+func (s *Server) takeReveal(c echo.Context, id string) bool {
+	sess := s.session(c)
+	flashes := sess.Flashes("reveal")
+	if len(flashes) == 0 {
+		return false
+	}
+	_ = sess.Save(c.Request(), c.Response())
+	return slices.Contains(flashes, any(id))
+}
+
+// webhookPageData loads everything the webhook page shows.
+func (s *Server) webhookPageData(c echo.Context, w store.Webhook) (views.WebhookPage, error) {
+	ctx := c.Request().Context()
+	viewer := currentUser(c)
+	subs, types, err := s.subscribableTypes(ctx)
+	if err != nil {
+		return views.WebhookPage{}, err
+	}
+	d := views.WebhookPage{Page: s.page(c, w.Name, "webhooks"), Webhook: w, CanEdit: true}
+	if w.OwnerID != viewer.ID {
+		owner, err := s.store.UserByID(ctx, w.OwnerID)
+		if err != nil {
+			return d, err
+		}
+		d.OwnerName = owner.Name
+	}
+	for _, e := range w.Events {
+		t, ok := types[e]
+		if !ok {
+			t = store.EventType{Name: e, Label: e}
+		}
+		d.Events = append(d.Events, views.BuilderEvent{Name: e, Label: t.Label})
+	}
+	for _, id := range w.ProjectIDs {
+		if p, err := s.store.Project(ctx, id); err == nil {
+			d.Projects = append(d.Projects, views.BuilderProject{ID: id, Name: p.Name + " (" + p.OrganizationName + ")"})
+		}
+	}
+	if _, d.Unavailable, err = s.inaccessibleProjects(ctx, w); err != nil {
+		return d, err
+	}
+	for _, t := range subs {
+		d.TestEvents = append(d.TestEvents, views.BuilderEvent{Name: t.Name, Label: t.Label})
+	}
+	if len(w.Events) > 0 {
+		d.TestEvent = w.Events[0]
+	}
+	if s.takeReveal(c, w.ID) {
+		d.Secret = w.Secret
+		d.SecretNote = "This is the webhook's signing secret. You can reveal it again later from this page."
+	}
+	return d, nil
+}
+
+func (s *Server) showWebhook(c echo.Context) error {
+	w, err := s.webhookFor(c.Request().Context(), currentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	d, err := s.webhookPageData(c, w)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.Webhook(d))
+}
+
+// webhookAction runs an action on a webhook the viewer may change and shows its page again.
+func (s *Server) webhookAction(c echo.Context, act func(ctx context.Context, w store.Webhook, d *views.WebhookPage) (store.Webhook, error)) error {
+	ctx := c.Request().Context()
+	w, err := s.webhookFor(ctx, currentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var d views.WebhookPage
+	w, err = act(ctx, w, &d)
+	if err != nil {
+		return err
+	}
+	page, err := s.webhookPageData(c, w)
+	if err != nil {
+		return err
+	}
+	page.Test, page.Enable, page.TestEvent = d.Test, d.Enable, firstNonEmpty(d.TestEvent, page.TestEvent)
+	if d.Secret != "" {
+		page.Secret, page.SecretNote = d.Secret, d.SecretNote
+	}
+	if d.Flash.Text != "" {
+		page.Flash = d.Flash
+	}
+	c.Response().Header().Set("HX-Push-Url", "/webhooks/"+w.ID)
+	return s.render(c, http.StatusOK, views.Webhook(page))
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func (s *Server) testWebhook(c echo.Context) error {
+	return s.webhookAction(c, func(ctx context.Context, w store.Webhook, d *views.WebhookPage) (store.Webhook, error) {
+		d.TestEvent = c.FormValue("test_event")
+		if d.TestEvent == "" {
+			d.TestEvent = "TODO_CREATED"
+		}
+		var project *store.Project
+		if len(w.ProjectIDs) > 0 {
+			if p, err := s.store.Project(ctx, w.ProjectIDs[0]); err == nil {
+				project = &p
+			}
+		}
+		d.Test = s.sendTest(ctx, w, d.TestEvent, project)
+		return w, nil
+	})
+}
+
+func (s *Server) enableWebhookPage(c echo.Context) error {
+	return s.webhookAction(c, func(ctx context.Context, w store.Webhook, d *views.WebhookPage) (store.Webhook, error) {
+		w, res, err := s.enableWebhook(ctx, w)
+		d.Enable = res
+		if err == nil && res.OK {
+			d.Flash = views.Flash{Kind: "ok", Text: "The URL answered the health check, so the webhook is on again."}
+		}
+		return w, err
+	})
+}
+
+func (s *Server) disableWebhookPage(c echo.Context) error {
+	return s.webhookAction(c, func(ctx context.Context, w store.Webhook, d *views.WebhookPage) (store.Webhook, error) {
+		d.Flash = views.Flash{Kind: "ok", Text: "Turned off. Events that match it are kept as missed, so you can replay them after turning it back on."}
+		return s.store.DisableWebhook(ctx, w.ID, w.Status, "Turned off by "+currentUser(c).Name+".")
+	})
+}
+
+func (s *Server) revealSecret(c echo.Context) error {
+	return s.webhookAction(c, func(ctx context.Context, w store.Webhook, d *views.WebhookPage) (store.Webhook, error) {
+		d.Secret = w.Secret
+		return w, nil
+	})
+}
+
+func (s *Server) rotateSecretPage(c echo.Context) error {
+	return s.webhookAction(c, func(ctx context.Context, w store.Webhook, d *views.WebhookPage) (store.Webhook, error) {
+		w, err := s.store.RotateSecret(ctx, w.ID, delivery.NewSecret(), secretOverlap)
+		d.Secret = w.Secret
+		d.SecretNote = "New secret made. Requests are signed with both the new and the old secret for the next 24 hours; update your receiver before then."
+		return w, err
+	})
+}
+
+func (s *Server) deleteWebhookPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	w, err := s.webhookFor(ctx, currentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteWebhook(ctx, w.ID); err != nil {
+		return notFoundAs(err, "webhook")
+	}
+	return s.redirectWithFlash(c, "/webhooks", "Webhook "+w.Name+" was deleted.")
+}

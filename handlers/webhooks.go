@@ -1,0 +1,298 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"hookyard/delivery"
+	"hookyard/store"
+	"hookyard/views"
+)
+
+// Webhook rules shared by the builder page and the API.
+
+// secretOverlap is how long a rotated-out secret keeps signing.
+const secretOverlap = 24 * time.Hour
+
+// webhookInput is a webhook as submitted. Nil Events / ProjectIDs mean "all".
+type webhookInput struct {
+	Name       string
+	URL        string
+	Events     []string
+	ProjectIDs []string
+}
+
+// accessOf is what a user can currently reach.
+func (s *Server) accessOf(ctx context.Context, u store.User) (delivery.Access, error) {
+	a := delivery.Access{Admin: u.IsAdmin(), Organizations: map[string]bool{}}
+	if a.Admin {
+		return a, nil
+	}
+	orgs, err := allPages(func(p store.Page) ([]store.Organization, string, error) {
+		return s.store.ListOrganizations(ctx, u.ID, p)
+	})
+	for _, o := range orgs {
+		a.Organizations[o.ID] = true
+	}
+	return a, err
+}
+
+// webhookFor returns a webhook the viewer may see and change (its owner, or an admin), or 404.
+func (s *Server) webhookFor(ctx context.Context, viewer *store.User, id string) (store.Webhook, error) {
+	w, err := s.store.Webhook(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !viewer.IsAdmin() && w.OwnerID != viewer.ID) {
+		return store.Webhook{}, errNotFound("webhook")
+	}
+	return w, err
+}
+
+// subscribableTypes returns the event types a webhook may choose, and all labels by name.
+func (s *Server) subscribableTypes(ctx context.Context) ([]store.EventType, map[string]store.EventType, error) {
+	all, err := s.store.ListEventTypes(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	byName := make(map[string]store.EventType, len(all))
+	var subs []store.EventType
+	for _, t := range all {
+		byName[t.Name] = t
+		if t.Subscribable {
+			subs = append(subs, t)
+		}
+	}
+	return subs, byName, nil
+}
+
+// checkWebhook validates a submitted webhook for its owner. Only the fields given are checked
+// when partial (an API PATCH).
+func (s *Server) checkWebhook(ctx context.Context, in webhookInput, owner store.User, partial bool, fe fieldErrors) error {
+	if !partial || in.Name != "" {
+		switch {
+		case strings.TrimSpace(in.Name) == "":
+			fe.add("name", "Give the webhook a name, e.g. “CRM sync”.")
+		case utf8.RuneCountInString(in.Name) > 100:
+			fe.add("name", "Use at most 100 characters.")
+		}
+	}
+	if !partial || in.URL != "" {
+		fe.add("url", delivery.CheckURL(ctx, in.URL, s.opts.AllowPrivateTargets))
+	}
+	if err := s.checkEvents(ctx, "events", in.Events, fe); err != nil {
+		return err
+	}
+	if len(in.ProjectIDs) > 0 {
+		access, err := s.accessOf(ctx, owner)
+		if err != nil {
+			return err
+		}
+		for _, id := range in.ProjectIDs {
+			p, err := s.store.Project(ctx, id)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				fe.add("projectIds", fmt.Sprintf("There is no project %q.", id))
+			case err != nil:
+				return err
+			case !access.CanAccess(p.OrganizationID):
+				fe.add("projectIds", fmt.Sprintf("%s can only choose projects of their own organisations; %q is not one of them.", owner.Name, id))
+			}
+		}
+	}
+	return nil
+}
+
+// checkEvents reports event types that do not exist or cannot be subscribed to.
+func (s *Server) checkEvents(ctx context.Context, field string, events []string, fe fieldErrors) error {
+	if len(events) == 0 {
+		return nil
+	}
+	_, types, err := s.subscribableTypes(ctx)
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		t, ok := types[e]
+		switch {
+		case !ok:
+			fe.add(field, fmt.Sprintf("There is no event type %q.", e))
+		case !t.Subscribable:
+			fe.add(field, t.Label+" ("+e+") is sent by Hookyard itself and cannot be chosen.")
+		}
+	}
+	return nil
+}
+
+// inaccessibleProjects lists the selected projects the owner can no longer use: deleted, or
+// in an organisation they left.
+func (s *Server) inaccessibleProjects(ctx context.Context, w store.Webhook) ([]string, []string, error) {
+	if len(w.ProjectIDs) == 0 {
+		return nil, nil, nil
+	}
+	owner, err := s.store.UserByID(ctx, w.OwnerID)
+	if err != nil {
+		return nil, nil, err
+	}
+	access, err := s.accessOf(ctx, owner)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ids, names []string
+	for _, id := range w.ProjectIDs {
+		p, err := s.store.Project(ctx, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			ids, names = append(ids, id), append(names, "a deleted project")
+		case err != nil:
+			return nil, nil, err
+		case !access.CanAccess(p.OrganizationID):
+			ids, names = append(ids, id), append(names, p.Name+" ("+p.OrganizationName+")")
+		}
+	}
+	return ids, names, nil
+}
+
+// sampleValue is a small record of the kind an event type is about, for test requests.
+func sampleValue(t store.EventType) string {
+	switch t.Category {
+	case "Comments":
+		return `{"id":"cmt_sample","text":"Looks good to me!","author":{"name":"Sam Sample"}}`
+	case "Tags":
+		return `{"id":"tag_sample","name":"urgent","color":"red"}`
+	case "Lists":
+		return `{"id":"lst_sample","name":"In progress"}`
+	case "Custom fields":
+		return `{"id":"cf_sample","name":"Budget","type":"CURRENCY"}`
+	case "Checklists":
+		return `{"id":"chk_sample","name":"Launch checklist","item":{"name":"Write release notes","done":false}}`
+	}
+	return `{"id":"rec_sample","title":"Call the supplier","list":"To do","assignees":["Sam Sample"],"tags":["urgent"],"dueDate":"2026-12-01"}`
+}
+
+// sendTest sends one signed sample request for eventType to w (whose ID may be empty for an
+// unsaved webhook) and reports what happened.
+func (s *Server) sendTest(ctx context.Context, w store.Webhook, eventType string, project *store.Project) views.TestResult {
+	_, types, err := s.subscribableTypes(ctx)
+	if err != nil {
+		return views.TestResult{Ran: true, Error: "Could not read the event types: " + err.Error()}
+	}
+	t := types[eventType]
+	now := time.Now()
+	ev := delivery.EventData{ID: store.NewID("evt", now), Type: eventType, CreatedAt: now}
+	if eventType != delivery.HealthCheckEvent {
+		ev.CurrentValue = []byte(sampleValue(t))
+	}
+	if project != nil {
+		ev.ProjectID, ev.OrganizationID = project.ID, project.OrganizationID
+	}
+	body, err := delivery.BuildPayload(w, ev)
+	if err != nil {
+		return views.TestResult{Ran: true, Error: err.Error()}
+	}
+	r := s.outbound.Send(ctx, delivery.Request{
+		URL: w.URL, Secrets: w.SigningSecrets(now), MessageID: store.NewID("msg", now),
+		Event: eventType, Attempt: 1, Body: body,
+	})
+	return testResult(eventType, r)
+}
+
+func testResult(event string, r delivery.Result) views.TestResult {
+	return views.TestResult{
+		Ran: true, OK: r.OK(), Event: event, StatusCode: r.StatusCode, DurationMS: r.Duration.Milliseconds(),
+		Error: r.Error, Body: string(r.ResponseBody), Truncated: r.Truncated,
+	}
+}
+
+// enableWebhook sends a health check and turns the webhook on only if it is answered with 2xx.
+func (s *Server) enableWebhook(ctx context.Context, w store.Webhook) (store.Webhook, views.TestResult, error) {
+	res := s.sendTest(ctx, w, delivery.HealthCheckEvent, nil)
+	if !res.OK {
+		return w, res, nil
+	}
+	w, err := s.store.EnableWebhook(ctx, w.ID)
+	return w, res, err
+}
+
+// summarize says in plain words what a webhook does.
+func summarize(url string, allEvents bool, events []store.EventType, allProjects bool, projects []store.Project, ownerIsAdmin bool) string {
+	target := "your URL"
+	if strings.TrimSpace(url) != "" {
+		target = strings.TrimSpace(url)
+	}
+	var what string
+	switch {
+	case allEvents:
+		what = "for every event, including event types added later,"
+	case len(events) == 0:
+		return "Calls " + target + " — tick at least one event, or choose All events."
+	default:
+		labels := make([]string, len(events))
+		for i, e := range events {
+			labels[i] = lowerFirst(e.Label)
+		}
+		what = "when " + joinOr(labels, 4, "kinds of event")
+	}
+	var where string
+	switch {
+	case allProjects && ownerIsAdmin:
+		where = "in every project, including new ones"
+	case allProjects:
+		where = "in every project of your organisations, including new ones"
+	case len(projects) == 0:
+		return "Calls " + target + " " + what + " — now tick at least one project, or choose All projects."
+	default:
+		names := make([]string, len(projects))
+		for i, p := range projects {
+			names[i] = p.Name + " (" + p.OrganizationName + ")"
+		}
+		where = "in " + joinOr(names, 4, "projects")
+	}
+	return "Calls " + target + " " + what + " " + where + "."
+}
+
+// joinOr lists items as "a, b or c", or "a, b, c … and 2 more kinds" past max.
+func joinOr(items []string, max int, noun string) string {
+	if len(items) > max {
+		return fmt.Sprintf("any of %d %s: %s and %d more", len(items), noun, strings.Join(items[:max-1], ", "), len(items)-max+1)
+	}
+	if len(items) == 1 {
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// webhookJSON is the webhook object of the API (SPEC §1), with the secret only where given.
+type webhookJSON struct {
+	store.Webhook
+	Secret                 string   `json:"secret,omitempty"`
+	InaccessibleProjectIDs []string `json:"inaccessibleProjectIds"`
+}
+
+func (s *Server) webhookJSON(ctx context.Context, w store.Webhook, secret string) (webhookJSON, error) {
+	ids, _, err := s.inaccessibleProjects(ctx, w)
+	if ids == nil {
+		ids = []string{}
+	}
+	return webhookJSON{Webhook: w, Secret: secret, InaccessibleProjectIDs: ids}, err
+}
+
+// stateFilter validates the ?state= filter.
+func stateFilter(v string) (string, error) {
+	if v == "" || slices.Contains([]string{"enabled", "disabled", "unhealthy"}, v) {
+		return v, nil
+	}
+	p := problem(http.StatusBadRequest, "state must be enabled, disabled or unhealthy.")
+	p.Errors = []FieldError{{Field: "state", Message: "Use enabled, disabled or unhealthy."}}
+	return "", p
+}

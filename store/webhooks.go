@@ -1,0 +1,275 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"strings"
+	"time"
+)
+
+// WebhookStatus is a webhook's health: UNHEALTHY once deliveries keep failing.
+type WebhookStatus string
+
+const (
+	StatusHealthy   WebhookStatus = "HEALTHY"
+	StatusUnhealthy WebhookStatus = "UNHEALTHY"
+)
+
+// Webhook is a URL its owner wants called for the chosen event types in the chosen projects.
+// Empty Events means every event type, including ones added later; empty ProjectIDs means
+// every project the owner can access, including future ones.
+type Webhook struct {
+	ID             string        `json:"id"`
+	OwnerID        string        `json:"ownerId"`
+	Name           string        `json:"name"`
+	URL            string        `json:"url"`
+	Events         []string      `json:"events"`
+	ProjectIDs     []string      `json:"projectIds"`
+	Enabled        bool          `json:"enabled"`
+	Status         WebhookStatus `json:"status"`
+	DisabledReason string        `json:"disabledReason"`
+	DisabledAt     *time.Time    `json:"disabledAt"`
+	CreatedAt      time.Time     `json:"createdAt"`
+	UpdatedAt      time.Time     `json:"updatedAt"`
+
+	Secret string `json:"-"`
+	// PreviousSecret still signs, beside Secret, until PreviousSecretExpiresAt.
+	PreviousSecret          string     `json:"-"`
+	PreviousSecretExpiresAt *time.Time `json:"-"`
+}
+
+// SigningSecrets returns the secrets that sign a request sent at now: the current one, then
+// the previous one while its rotation grace period lasts.
+func (w Webhook) SigningSecrets(now time.Time) []string {
+	out := []string{w.Secret}
+	if w.PreviousSecret != "" && w.PreviousSecretExpiresAt != nil && now.Before(*w.PreviousSecretExpiresAt) {
+		out = append(out, w.PreviousSecret)
+	}
+	return out
+}
+
+const webhookColumns = `id, owner_id, name, url, secret, COALESCE(previous_secret, ''), previous_secret_expires_at,
+	enabled, status, disabled_reason, disabled_at, created_at, updated_at`
+
+func scanWebhook(row scanner) (Webhook, error) {
+	var w Webhook
+	var prevExp, disabledAt nullMS
+	var created, updated int64
+	err := row.Scan(&w.ID, &w.OwnerID, &w.Name, &w.URL, &w.Secret, &w.PreviousSecret, &prevExp,
+		&w.Enabled, &w.Status, &w.DisabledReason, &disabledAt, &created, &updated)
+	w.PreviousSecretExpiresAt, w.DisabledAt = prevExp.time(), disabledAt.time()
+	w.CreatedAt, w.UpdatedAt = fromMS(created), fromMS(updated)
+	return w, notFound(err)
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// loadSelections fills in the chosen event types and projects of each webhook.
+func loadSelections(ctx context.Context, q querier, hooks []Webhook) error {
+	if len(hooks) == 0 {
+		return nil
+	}
+	index := make(map[string]int, len(hooks))
+	ids := make([]any, len(hooks))
+	for i := range hooks {
+		index[hooks[i].ID] = i
+		ids[i] = hooks[i].ID
+		hooks[i].Events, hooks[i].ProjectIDs = []string{}, []string{}
+	}
+	in := `(` + placeholders(len(ids)) + `)`
+	for _, sel := range []struct {
+		query string
+		field func(*Webhook) *[]string
+	}{
+		{`SELECT webhook_id, event_type FROM webhook_events WHERE webhook_id IN ` + in + ` ORDER BY event_type`,
+			func(w *Webhook) *[]string { return &w.Events }},
+		{`SELECT webhook_id, project_id FROM webhook_projects WHERE webhook_id IN ` + in + ` ORDER BY project_id`,
+			func(w *Webhook) *[]string { return &w.ProjectIDs }},
+	} {
+		rows, err := q.QueryContext(ctx, sel.query, ids...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, v string
+			if err := rows.Scan(&id, &v); err != nil {
+				rows.Close()
+				return err
+			}
+			f := sel.field(&hooks[index[id]])
+			*f = append(*f, v)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeSelections(ctx context.Context, tx *sql.Tx, id string, events, projects *[]string) error {
+	if events != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_events WHERE webhook_id = ?`, id); err != nil {
+			return err
+		}
+		for _, e := range uniqueSorted(*events) {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_events (webhook_id, event_type) VALUES (?, ?)`, id, e); err != nil {
+				return err
+			}
+		}
+	}
+	if projects != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_projects WHERE webhook_id = ?`, id); err != nil {
+			return err
+		}
+		for _, p := range uniqueSorted(*projects) {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_projects (webhook_id, project_id) VALUES (?, ?)`, id, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func uniqueSorted(in []string) []string {
+	out := slices.Clone(in)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// CreateWebhook stores w (enabled and healthy), filling in its id and timestamps.
+func (s *Store) CreateWebhook(ctx context.Context, w *Webhook) error {
+	now := s.nowMS()
+	w.ID = s.newID("wh", now)
+	w.Enabled, w.Status, w.DisabledReason, w.DisabledAt = true, StatusHealthy, "", nil
+	w.CreatedAt, w.UpdatedAt = fromMS(now), fromMS(now)
+	w.Events, w.ProjectIDs = uniqueSorted(w.Events), uniqueSorted(w.ProjectIDs)
+	return s.WithTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO webhooks (id, owner_id, name, url, secret, enabled, status,
+			created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 'HEALTHY', ?, ?)`,
+			w.ID, w.OwnerID, w.Name, w.URL, w.Secret, now, now); err != nil {
+			return err
+		}
+		return writeSelections(ctx, tx, w.ID, &w.Events, &w.ProjectIDs)
+	})
+}
+
+// Webhook returns one webhook with its selections, or ErrNotFound.
+func (s *Store) Webhook(ctx context.Context, id string) (Webhook, error) {
+	w, err := scanWebhook(s.read.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = ?`, id))
+	if err != nil {
+		return w, err
+	}
+	hooks := []Webhook{w}
+	err = loadSelections(ctx, s.read, hooks)
+	return hooks[0], err
+}
+
+// WebhookFilter narrows a webhook list; zero fields do not filter.
+type WebhookFilter struct {
+	OwnerID string
+	// State is "enabled", "disabled" or "unhealthy".
+	State string
+}
+
+// ListWebhooks returns one page of webhooks, oldest first.
+func (s *Store) ListWebhooks(ctx context.Context, f WebhookFilter, p Page) ([]Webhook, string, error) {
+	p = p.clamp()
+	where, args := []string{`id > ?`}, []any{p.Cursor}
+	if f.OwnerID != "" {
+		where, args = append(where, `owner_id = ?`), append(args, f.OwnerID)
+	}
+	switch f.State {
+	case "enabled":
+		where = append(where, `enabled = 1`)
+	case "disabled":
+		where = append(where, `enabled = 0`)
+	case "unhealthy":
+		where = append(where, `status = 'UNHEALTHY'`)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE `+
+		strings.Join(where, ` AND `)+` ORDER BY id LIMIT ?`, append(args, p.Limit+1)...)
+	hooks, next, err := collectPage(rows, err, p, scanWebhook, func(w Webhook) string { return w.ID })
+	if err != nil {
+		return nil, "", err
+	}
+	return hooks, next, loadSelections(ctx, s.read, hooks)
+}
+
+// WebhookChanges lists what to change; nil fields stay as they are.
+type WebhookChanges struct {
+	Name       *string
+	URL        *string
+	Events     *[]string
+	ProjectIDs *[]string
+}
+
+// UpdateWebhook applies ch and returns the webhook as it now is.
+func (s *Store) UpdateWebhook(ctx context.Context, id string, ch WebhookChanges) (Webhook, error) {
+	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE webhooks SET name = COALESCE(?, name), url = COALESCE(?, url),
+			updated_at = ? WHERE id = ?`, ch.Name, ch.URL, s.nowMS(), id)
+		if err := checkAffected(res, err); err != nil {
+			return err
+		}
+		return writeSelections(ctx, tx, id, ch.Events, ch.ProjectIDs)
+	})
+	if err != nil {
+		return Webhook{}, err
+	}
+	return s.writtenWebhook(ctx, id)
+}
+
+// writtenWebhook reads a webhook through the writer connection, so it sees what was just written.
+func (s *Store) writtenWebhook(ctx context.Context, id string) (Webhook, error) {
+	w, err := scanWebhook(s.write.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = ?`, id))
+	if err != nil {
+		return w, err
+	}
+	hooks := []Webhook{w}
+	err = loadSelections(ctx, s.write, hooks)
+	return hooks[0], err
+}
+
+// DeleteWebhook removes a webhook and its selections.
+func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
+	return checkAffected(s.write.ExecContext(ctx, `DELETE FROM webhooks WHERE id = ?`, id))
+}
+
+// DisableWebhook stops a webhook at once, saying why; status records whether it was
+// failing (UNHEALTHY) or switched off by a person (HEALTHY).
+func (s *Store) DisableWebhook(ctx context.Context, id string, status WebhookStatus, reason string) (Webhook, error) {
+	now := s.nowMS()
+	if err := checkAffected(s.write.ExecContext(ctx, `UPDATE webhooks SET enabled = 0, status = ?,
+		disabled_reason = ?, disabled_at = COALESCE(disabled_at, ?), updated_at = ? WHERE id = ?`,
+		status, reason, now, now, id)); err != nil {
+		return Webhook{}, err
+	}
+	return s.writtenWebhook(ctx, id)
+}
+
+// EnableWebhook turns a webhook back on as healthy.
+func (s *Store) EnableWebhook(ctx context.Context, id string) (Webhook, error) {
+	if err := checkAffected(s.write.ExecContext(ctx, `UPDATE webhooks SET enabled = 1, status = 'HEALTHY',
+		disabled_reason = '', disabled_at = NULL, updated_at = ? WHERE id = ?`, s.nowMS(), id)); err != nil {
+		return Webhook{}, err
+	}
+	return s.writtenWebhook(ctx, id)
+}
+
+// RotateSecret makes newSecret the signing secret; the old one keeps signing until keepOld ends.
+func (s *Store) RotateSecret(ctx context.Context, id, newSecret string, keepOld time.Duration) (Webhook, error) {
+	now := s.nowMS()
+	if err := checkAffected(s.write.ExecContext(ctx, `UPDATE webhooks SET previous_secret = secret,
+		previous_secret_expires_at = ?, secret = ?, updated_at = ? WHERE id = ?`,
+		now+keepOld.Milliseconds(), newSecret, now, id)); err != nil {
+		return Webhook{}, err
+	}
+	return s.writtenWebhook(ctx, id)
+}
