@@ -88,7 +88,6 @@ func (s *Server) projectsText(ctx context.Context, ids []string) string {
 	return strings.Join(names, ", ")
 }
 
-
 // builderState is the builder form as submitted or loaded.
 type builderState struct {
 	id          string
