@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -124,16 +125,37 @@ func (s *Server) apiMe(c echo.Context) error {
 }
 
 func (s *Server) apiListEventTypes(c echo.Context) error {
+	p, err := pageParams(c)
+	if err != nil {
+		return err
+	}
 	types, err := s.store.ListEventTypes(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	return list(c, types, "")
+	// The whole table is small and has its own order; page through it by name.
+	start := 0
+	if p.Cursor != "" {
+		start = slices.IndexFunc(types, func(t store.EventType) bool { return t.Name == p.Cursor }) + 1
+	}
+	limit := p.Limit
+	if limit == 0 {
+		limit = 50
+	}
+	end := min(start+limit, len(types))
+	next := ""
+	if end < len(types) {
+		next = types[end-1].Name
+	}
+	return list(c, types[start:end], next)
 }
 
 func (s *Server) apiCreateEventType(c echo.Context) error {
 	var in struct {
-		Name, Label, Category, Description string
+		Name        string `json:"name"`
+		Label       string `json:"label"`
+		Category    string `json:"category"`
+		Description string `json:"description"`
 	}
 	if err := bindJSON(c, &in); err != nil {
 		return err

@@ -54,7 +54,7 @@ func (in eventTypeInput) check(fe fieldErrors) {
 		fe.add("name", "Use 3 to 64 capital letters, digits or _, starting with a letter (e.g. INVOICE_PAID).")
 	}
 	switch {
-	case in.Label == "":
+	case strings.TrimSpace(in.Label) == "":
 		fe.add("label", "Enter a label in plain words, e.g. “Invoice paid”.")
 	case utf8.RuneCountInString(in.Label) > 100:
 		fe.add("label", "Use at most 100 characters.")

@@ -96,6 +96,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	p, expected := asProblem(err)
+	if isAPI(c) && errors.Is(err, echo.ErrNotFound) {
+		p.Detail = "There is no API route at this address. The routes are listed in /api/v1/openapi.json."
+	}
 	if !expected {
 		s.log.ErrorContext(c.Request().Context(), "request failed",
 			"method", c.Request().Method, "path", c.Request().URL.Path, "err", err)

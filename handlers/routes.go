@@ -46,7 +46,9 @@ func (s *Server) routes(e *echo.Echo) {
 	in.POST("/settings/tokens", s.createToken)
 	in.POST("/settings/tokens/:id/delete", s.deleteToken)
 
-	admin := in.Group("", requireAdmin)
+	// Admin-only pages take requireAdmin per route: a group with middleware would also catch
+	// unknown addresses and answer them 403 instead of 404.
+	admin := adminRoutes{in}
 	admin.POST("/organizations", s.createOrganization)
 	admin.POST("/organizations/:id", s.renameOrganization)
 	admin.POST("/organizations/:id/delete", s.deleteOrganization)
@@ -98,3 +100,9 @@ func (s *Server) routes(e *echo.Echo) {
 	api.POST("/webhooks/:id/test", s.apiTestWebhook)
 	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }
+
+// adminRoutes registers routes that only admins may use.
+type adminRoutes struct{ g *echo.Group }
+
+func (a adminRoutes) GET(path string, h echo.HandlerFunc)  { a.g.GET(path, h, requireAdmin) }
+func (a adminRoutes) POST(path string, h echo.HandlerFunc) { a.g.POST(path, h, requireAdmin) }

@@ -217,7 +217,7 @@ func (s *Server) enableWebhook(ctx context.Context, w store.Webhook) (store.Webh
 	return w, res, err
 }
 
-// summarize says in plain words what a webhook does.
+// summarize says in plain words what a webhook does, as the builder's live summary.
 func summarize(url string, allEvents bool, events []store.EventType, allProjects bool, projects []store.Project, ownerIsAdmin bool) string {
 	target := "your URL"
 	if strings.TrimSpace(url) != "" {
@@ -226,22 +226,22 @@ func summarize(url string, allEvents bool, events []store.EventType, allProjects
 	var what string
 	switch {
 	case allEvents:
-		what = "for every event, including event types added later,"
+		what = "whenever anything happens (every event type, including new ones)"
 	case len(events) == 0:
-		return "Calls " + target + " — tick at least one event, or choose All events."
+		return "Calls " + target + " — now tick at least one event, or choose All events."
 	default:
 		labels := make([]string, len(events))
 		for i, e := range events {
-			labels[i] = lowerFirst(e.Label)
+			labels[i] = "“" + e.Label + "”"
 		}
-		what = "when " + joinOr(labels, 4, "kinds of event")
+		what = "when " + joinOr(labels, 4, "kinds of event") + " happens"
 	}
 	var where string
 	switch {
 	case allProjects && ownerIsAdmin:
-		where = "in every project, including new ones"
+		where = "in any project, including new ones"
 	case allProjects:
-		where = "in every project of your organisations, including new ones"
+		where = "in any project of your organisations, including new ones"
 	case len(projects) == 0:
 		return "Calls " + target + " " + what + " — now tick at least one project, or choose All projects."
 	default:
@@ -254,22 +254,15 @@ func summarize(url string, allEvents bool, events []store.EventType, allProjects
 	return "Calls " + target + " " + what + " " + where + "."
 }
 
-// joinOr lists items as "a, b or c", or "a, b, c … and 2 more kinds" past max.
+// joinOr lists items as "a, b or c", or past max as "any of 7 things (a, b, c and 4 more)".
 func joinOr(items []string, max int, noun string) string {
 	if len(items) > max {
-		return fmt.Sprintf("any of %d %s: %s and %d more", len(items), noun, strings.Join(items[:max-1], ", "), len(items)-max+1)
+		return fmt.Sprintf("any of %d %s (%s and %d more)", len(items), noun, strings.Join(items[:max-1], ", "), len(items)-max+1)
 	}
 	if len(items) == 1 {
 		return items[0]
 	}
 	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
-}
-
-func lowerFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToLower(s[:1]) + s[1:]
 }
 
 // webhookJSON is the webhook object of the API (SPEC §1), with the secret only where given.
