@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -36,10 +37,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "hookyard:", err)
-		}
+		fmt.Fprintln(os.Stderr, "hookyard:", err)
 		os.Exit(1)
 	}
 }
@@ -285,7 +287,7 @@ func parseSize(s string) (int64, error) {
 		}
 	}
 	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n < 0 {
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
 		return 0, fmt.Errorf("%q is not a size such as 256KiB or 1MiB", s)
 	}
 	return n * mult, nil
@@ -326,7 +328,8 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	if cfg.BaseURL == nil {
 		cfg.BaseURL = listenerURL(ln.Addr())
 	}
-	opts := handlers.Options{BaseURL: cfg.BaseURL, Version: version, Logger: log}
+	opts := handlers.Options{BaseURL: cfg.BaseURL, Version: version, Logger: log,
+		AllowPrivateTargets: cfg.AllowPrivateTargets}
 	if users == 0 {
 		var b [24]byte
 		_, _ = rand.Read(b[:])
@@ -409,6 +412,9 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	defer st.Close()
+	if _, err := st.UserByEmail(ctx, *email); err == nil {
+		return fmt.Errorf("a user with e-mail %s already exists", *email)
+	}
 	hash, err := st.HashPassword(*password)
 	if err != nil {
 		return err

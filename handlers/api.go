@@ -57,6 +57,19 @@ func bindJSON(c echo.Context, v any) error {
 	return nil
 }
 
+// bindOptionalJSON is bindJSON for bodies that may be left out entirely.
+func bindOptionalJSON(c echo.Context, v any) error {
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return err
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil
+	}
+	c.Request().Body = io.NopCloser(strings.NewReader(string(body)))
+	return bindJSON(c, v)
+}
+
 // pageParams reads ?limit= and ?cursor=.
 func pageParams(c echo.Context) (store.Page, error) {
 	var p store.Page

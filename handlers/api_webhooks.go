@@ -175,10 +175,8 @@ func (s *Server) apiEnableWebhook(c echo.Context) error {
 	var b struct {
 		ReplayMissed bool `json:"replayMissed"`
 	}
-	if c.Request().ContentLength != 0 {
-		if err := bindJSON(c, &b); err != nil {
-			return err
-		}
+	if err := bindOptionalJSON(c, &b); err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	w, err := s.webhookFor(ctx, currentUser(c), c.Param("id"))
@@ -242,10 +240,8 @@ func (s *Server) apiTestWebhook(c echo.Context) error {
 	var b struct {
 		Event string `json:"event"`
 	}
-	if c.Request().ContentLength != 0 {
-		if err := bindJSON(c, &b); err != nil {
-			return err
-		}
+	if err := bindOptionalJSON(c, &b); err != nil {
+		return err
 	}
 	if b.Event == "" {
 		b.Event = "TODO_CREATED"

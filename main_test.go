@@ -1,0 +1,530 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hookyard/store"
+)
+
+func TestParseServeDefaults(t *testing.T) {
+	var stderr bytes.Buffer
+	cfg, err := parseServe(nil, nil, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Duration{10 * time.Second, time.Minute, 10 * time.Minute, time.Hour}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"Addr", cfg.Addr, ":8080"},
+		{"DB", cfg.DB, "data/hookyard.db"},
+		{"AllowPrivateTargets", cfg.AllowPrivateTargets, false},
+		{"RequestTimeout", cfg.RequestTimeout, 10 * time.Second},
+		{"Workers", cfg.Workers, 256},
+		{"PerWebhookConcurrency", cfg.PerWebhookConcurrency, 8},
+		{"MaxPayload", cfg.MaxPayload, int64(262144)},
+		{"Retention", cfg.Retention, 720 * time.Hour},
+		{"Demo", cfg.Demo, false},
+		{"LogFormat", cfg.LogFormat, "text"},
+		{"SMTPFrom", cfg.SMTPFrom, ""},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	if !slices.Equal(cfg.RetrySchedule, want) {
+		t.Errorf("RetrySchedule = %v, want %v", cfg.RetrySchedule, want)
+	}
+	if cfg.BaseURL != nil {
+		t.Errorf("BaseURL = %v, want nil (derived from the listener)", cfg.BaseURL)
+	}
+	if cfg.SMTPURL != nil {
+		t.Errorf("SMTPURL = %v, want nil", cfg.SMTPURL)
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("wrote to stderr: %s", stderr.String())
+	}
+}
+
+func TestParseServeFlags(t *testing.T) {
+	cfg, err := parseServe([]string{
+		"--addr", "127.0.0.1:9000", "--db", "/tmp/h.db", "--base-url", "https://hooks.example.com/",
+		"--allow-private-targets", "--retry-schedule", "1s, 2m", "--request-timeout", "3s",
+		"--workers", "10", "--per-webhook-concurrency", "10", "--max-payload", "1MiB",
+		"--retention", "48h", "--demo", "--log-format", "json",
+		"--smtp-url", "smtp://user:pass@mail.example.com:587", "--smtp-from", "hooks@example.com",
+	}, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"Addr", cfg.Addr, "127.0.0.1:9000"},
+		{"DB", cfg.DB, "/tmp/h.db"},
+		{"BaseURL", cfg.BaseURL.String(), "https://hooks.example.com"},
+		{"AllowPrivateTargets", cfg.AllowPrivateTargets, true},
+		{"RequestTimeout", cfg.RequestTimeout, 3 * time.Second},
+		{"Workers", cfg.Workers, 10},
+		{"PerWebhookConcurrency", cfg.PerWebhookConcurrency, 10},
+		{"MaxPayload", cfg.MaxPayload, int64(1 << 20)},
+		{"Retention", cfg.Retention, 48 * time.Hour},
+		{"Demo", cfg.Demo, true},
+		{"LogFormat", cfg.LogFormat, "json"},
+		{"SMTPURL", cfg.SMTPURL.Host, "mail.example.com:587"},
+		{"SMTPFrom", cfg.SMTPFrom, "hooks@example.com"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	if want := []time.Duration{time.Second, 2 * time.Minute}; !slices.Equal(cfg.RetrySchedule, want) {
+		t.Errorf("RetrySchedule = %v, want %v", cfg.RetrySchedule, want)
+	}
+}
+
+func TestParseServeEnvironment(t *testing.T) {
+	env := []string{
+		"PATH=/usr/bin", // not ours: ignored
+		"HOOKYARD_ALLOW_PRIVATE_TARGETS=true",
+		"HOOKYARD_MAX_PAYLOAD=1MiB",
+		"HOOKYARD_WORKERS=32",
+		"HOOKYARD_DB=/var/lib/hookyard/h.db",
+		"HOOKYARD_RETRY_SCHEDULE=5s",
+		"HOOKYARD_BASE_URL=http://hooks.internal:8080",
+		"HOOKYARD_LOG_FORMAT=json",
+	}
+	cfg, err := parseServe(nil, env, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.AllowPrivateTargets || cfg.MaxPayload != 1<<20 || cfg.Workers != 32 || cfg.DB != "/var/lib/hookyard/h.db" ||
+		!slices.Equal(cfg.RetrySchedule, []time.Duration{5 * time.Second}) ||
+		cfg.BaseURL == nil || cfg.BaseURL.String() != "http://hooks.internal:8080" || cfg.LogFormat != "json" {
+		t.Errorf("environment not applied: %+v", cfg)
+	}
+
+	// A flag on the command line beats its variable; the other variables still apply.
+	cfg, err = parseServe([]string{"--workers", "64", "--allow-private-targets=false"}, env, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Workers != 64 || cfg.AllowPrivateTargets {
+		t.Errorf("flags did not beat the environment: workers %d, allow private %v", cfg.Workers, cfg.AllowPrivateTargets)
+	}
+	if cfg.MaxPayload != 1<<20 {
+		t.Errorf("MaxPayload = %d, want the environment's 1MiB", cfg.MaxPayload)
+	}
+}
+
+func TestParseServeRejects(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		env  []string
+		want []string // each must appear in the error
+	}{
+		{"addr without port", []string{"--addr", "localhost"}, nil, []string{"--addr", `"localhost"`}},
+		{"base-url not http", []string{"--base-url", "ftp://x"}, nil, []string{"--base-url", "ftp://x"}},
+		{"base-url relative", []string{"--base-url", "hooks.example.com"}, nil, []string{"--base-url"}},
+		{"retry-schedule not a duration", []string{"--retry-schedule", "10s,banana"}, nil, []string{"--retry-schedule", "banana"}},
+		{"retry-schedule negative", []string{"--retry-schedule", "-1s"}, nil, []string{"--retry-schedule"}},
+		{"retry-schedule too long", []string{"--retry-schedule", "1s,2s,3s,4s,5s"}, nil, []string{"--retry-schedule", "at most 4"}},
+		{"request-timeout zero", []string{"--request-timeout", "0s"}, nil, []string{"--request-timeout"}},
+		{"workers zero", []string{"--workers", "0"}, nil, []string{"--workers", "0"}},
+		{"workers not a number", []string{"--workers", "many"}, nil, []string{"-workers", "many"}},
+		{"per-webhook above workers", []string{"--workers", "4", "--per-webhook-concurrency", "5"}, nil, []string{"--per-webhook-concurrency", "5"}},
+		{"per-webhook above default workers", []string{"--per-webhook-concurrency", "300"}, nil, []string{"--per-webhook-concurrency"}},
+		{"max-payload not a size", []string{"--max-payload", "lots"}, nil, []string{"--max-payload", "lots"}},
+		{"max-payload too small", []string{"--max-payload", "512"}, nil, []string{"--max-payload", "512"}},
+		{"max-payload too large", []string{"--max-payload", "1GiB"}, nil, []string{"--max-payload"}},
+		{"retention under an hour", []string{"--retention", "1m"}, nil, []string{"--retention", "1m"}},
+		{"log-format unknown", []string{"--log-format", "xml"}, nil, []string{"--log-format", "xml"}},
+		{"smtp-url without smtp-from", []string{"--smtp-url", "smtp://mail.example.com:587"}, nil, []string{"--smtp-from", "--smtp-url"}},
+		{"smtp-url not smtp", []string{"--smtp-url", "http://mail.example.com", "--smtp-from", "a@example.com"}, nil, []string{"--smtp-url"}},
+		{"smtp-from not an address", []string{"--smtp-from", "hookyard"}, nil, []string{"--smtp-from", "hookyard"}},
+		{"stray argument", []string{"now"}, nil, []string{"unexpected argument", "now"}},
+		{"unknown flag", []string{"--colour"}, nil, []string{"colour"}},
+		{"variable not a number", nil, []string{"HOOKYARD_WORKERS=abc"}, []string{"HOOKYARD_WORKERS", "abc"}},
+		{"variable not a boolean", nil, []string{"HOOKYARD_DEMO=perhaps"}, []string{"HOOKYARD_DEMO"}},
+		{"unknown variable", nil, []string{"HOOKYARD_FOO=1"}, []string{"HOOKYARD_FOO"}},
+		{"mistyped variable", nil, []string{"HOOKYARD_WORKER=8"}, []string{"HOOKYARD_WORKER"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := parseServe(c.args, c.env, io.Discard)
+			if err == nil {
+				t.Fatalf("args %q env %q: no error", c.args, c.env)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// Every problem is reported at once, so a person fixes them in one go.
+func TestParseServeReportsEveryProblem(t *testing.T) {
+	_, err := parseServe([]string{"--workers", "0", "--log-format", "xml", "--retention", "1m"}, nil, io.Discard)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, w := range []string{"--workers", "--log-format", "--retention"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not mention %s", err, w)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	cases := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"256KiB", 256 << 10, true},
+		{"1MiB", 1 << 20, true},
+		{"2GiB", 2 << 30, true},
+		{"1KB", 1000, true},
+		{"3MB", 3_000_000, true},
+		{"1GB", 1_000_000_000, true},
+		{"4096", 4096, true},
+		{"10B", 10, true},
+		{"0", 0, true},
+		{" 2 MiB ", 2 << 20, true},
+		{"", 0, false},
+		{"lots", 0, false},
+		{"KiB", 0, false},
+		{"-1KiB", 0, false},
+		{"1.5MiB", 0, false},
+		{"1kib", 0, false},
+		{"1 TiB", 0, false},
+		{"12345678901234567890", 0, false},
+	}
+	for _, c := range cases {
+		got, err := parseSize(c.in)
+		if c.ok && (err != nil || got != c.want) {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", c.in, got, err, c.want)
+		}
+		if !c.ok {
+			if err == nil {
+				t.Errorf("parseSize(%q) = %d, want an error", c.in, got)
+			} else if !strings.Contains(err.Error(), "256KiB") {
+				t.Errorf("parseSize(%q): error %q gives no example of a size", c.in, err)
+			}
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer the server's goroutines and the test may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// clearHookyardEnv removes HOOKYARD_* variables for this test, so that settings of the
+// machine running it cannot change what run does.
+func clearHookyardEnv(t *testing.T) {
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "HOOKYARD_") {
+			t.Setenv(k, "") // restores the value when the test ends
+			os.Unsetenv(k)
+		}
+	}
+}
+
+func openStore(t *testing.T, path string) *store.Store {
+	t.Helper()
+	st, err := store.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func TestRunVersionAndHelp(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(t.Context(), []string{"version"}, nil, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := stdout.String(), "hookyard "+version+"\n"; got != want {
+		t.Errorf("version printed %q, want %q", got, want)
+	}
+	stdout.Reset()
+	if err := run(t.Context(), []string{"help"}, nil, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "hookyard user add") {
+		t.Errorf("help printed no usage:\n%s", stdout.String())
+	}
+}
+
+func TestRunRejectsUnknownCommands(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, `"frobnicate"`},
+		{[]string{"user"}, `"user add"`},
+		{[]string{"user", "list"}, `"user add"`},
+		{[]string{"token", "delete"}, `"token add"`},
+	}
+	for _, c := range cases {
+		var stdout, stderr bytes.Buffer
+		err := run(t.Context(), c.args, nil, &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("run %q: error %v, want one mentioning %s", c.args, err, c.want)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	_ = run(t.Context(), []string{"frobnicate"}, nil, &stdout, &stderr)
+	if !strings.Contains(stderr.String(), "Usage:") {
+		t.Errorf("an unknown command does not show the usage on stderr:\n%s", stderr.String())
+	}
+}
+
+// The account commands. Adding a user hashes its password at the real bcrypt cost (seconds
+// under -race), so only two commands get that far: the one that adds the admin, and, at
+// the same time on a second database, one refused as a duplicate.
+func TestRunUserAndTokenAdd(t *testing.T) {
+	clearHookyardEnv(t)
+	ctx := t.Context()
+	db := filepath.Join(t.TempDir(), "data", "hookyard.db")
+	runCmd := func(stdin string, args ...string) (string, error) {
+		var stdout, stderr bytes.Buffer
+		err := run(ctx, args, strings.NewReader(stdin), &stdout, &stderr)
+		return stdout.String(), err
+	}
+
+	dupDB := filepath.Join(t.TempDir(), "dup.db")
+	dupStore := openStore(t, dupDB)
+	if err := dupStore.CreateUser(ctx, &store.User{Email: "taken@example.com", Name: "T", Role: store.RoleMember, PasswordHash: "unused"}); err != nil {
+		t.Fatal(err)
+	}
+	dupErr := make(chan error, 1)
+	go func() {
+		_, err := runCmd("other password\n", "user", "add", "--db", dupDB, "--email", "taken@example.com", "--name", "B")
+		dupErr <- err
+	}()
+
+	// Refused before anything is hashed or stored.
+	for _, c := range []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"secret password\n", []string{"user", "add", "--db", db, "--email", "not-an-address", "--name", "A"}, "e-mail"},
+		{"secret password\n", []string{"user", "add", "--db", db, "--email", "a@example.com", "--name", " "}, "name"},
+		{"short\n", []string{"user", "add", "--db", db, "--email", "a@example.com", "--name", "A"}, "8 characters"},
+		{"", []string{"user", "add", "--db", db, "--email", "a@example.com", "--name", "A"}, "no password"},
+		{"", []string{"user", "add", "--db", db, "--email", "a@example.com", "--name", "A", "extra"}, "unexpected argument"},
+	} {
+		if _, err := runCmd(c.stdin, c.args...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("run %q: error %v, want one mentioning %q", c.args, err, c.want)
+		}
+	}
+
+	out, err := runCmd("secret password\n", "user", "add", "--db", db, "--email", "a@example.com", "--name", "A", "--admin")
+	if err != nil {
+		t.Fatalf("user add: %v", err)
+	}
+	if !strings.Contains(out, "admin a@example.com") {
+		t.Errorf("user add printed %q", out)
+	}
+	st := openStore(t, db)
+	u, err := st.UserByEmail(ctx, "a@example.com")
+	if err != nil {
+		t.Fatalf("the user was not stored: %v", err)
+	}
+	if u.Role != store.RoleAdmin || u.Name != "A" {
+		t.Errorf("stored user %+v, want admin named A", u)
+	}
+	if !store.PasswordMatches(u.PasswordHash, "secret password") {
+		t.Error("the stored hash does not match the password given on stdin (without its newline)")
+	}
+
+	if err := <-dupErr; err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("duplicate e-mail: error %v, want one saying it already exists", err)
+	}
+	if n, err := dupStore.CountUsers(ctx); err != nil || n != 1 {
+		t.Errorf("after the refused duplicate: %d users, %v; want 1", n, err)
+	}
+
+	out, err = runCmd("", "token", "add", "--db", db, "--email", "a@example.com", "--name", "ci")
+	if err != nil {
+		t.Fatalf("token add: %v", err)
+	}
+	secret := strings.TrimSpace(out)
+	if !strings.HasPrefix(secret, store.TokenPrefix) || strings.Count(out, "\n") != 1 {
+		t.Fatalf("token add printed %q, want one line with a %s token", out, store.TokenPrefix)
+	}
+	tu, tok, err := st.UserByToken(ctx, secret)
+	if err != nil {
+		t.Fatalf("the printed token is not accepted: %v", err)
+	}
+	if tu.ID != u.ID || tok.Name != "ci" {
+		t.Errorf("token acts as %s named %q, want %s named ci", tu.Email, tok.Name, u.Email)
+	}
+
+	// The database may come from HOOKYARD_DB instead of --db.
+	t.Setenv("HOOKYARD_DB", db)
+	out, err = runCmd("", "token", "add", "--email", "a@example.com", "--name", "deploy")
+	if err != nil {
+		t.Fatalf("token add with HOOKYARD_DB: %v", err)
+	}
+	if _, _, err := st.UserByToken(ctx, strings.TrimSpace(out)); err != nil {
+		t.Errorf("token made with HOOKYARD_DB is not accepted: %v", err)
+	}
+	os.Unsetenv("HOOKYARD_DB")
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"token", "add", "--db", db, "--email", "nobody@example.com", "--name", "ci"}, "nobody@example.com"},
+		{[]string{"token", "add", "--db", db, "--email", "a@example.com"}, "--name"},
+		{[]string{"token", "add", "--db", db, "--name", "ci"}, "--email"},
+	} {
+		if _, err := runCmd("", c.args...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("run %q: error %v, want one mentioning %q", c.args, err, c.want)
+		}
+	}
+}
+
+var setupURLPattern = regexp.MustCompile(`http://\S+/setup\?token=\S+`)
+
+// serve starts on a free port, prints the setup link, answers, and on cancellation shuts
+// down cleanly with the demo data in place.
+func TestRunServe(t *testing.T) {
+	clearHookyardEnv(t)
+	db := filepath.Join(t.TempDir(), "hookyard.db")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--demo"}, strings.NewReader(""), &stdout, &stderr)
+	}()
+
+	var setupURL string
+	deadline := time.Now().Add(15 * time.Second)
+	for setupURL == "" {
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped early: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no setup link printed within 15s:\n%s", stdout.String())
+		}
+		setupURL = setupURLPattern.FindString(stdout.String())
+		time.Sleep(20 * time.Millisecond)
+	}
+	base, _, _ := strings.Cut(setupURL, "/setup?")
+	if !strings.HasPrefix(base, "http://127.0.0.1:") || strings.HasSuffix(base, ":0") {
+		t.Errorf("setup link %s does not name the real listener", setupURL)
+	}
+
+	client := &http.Client{Timeout: 5 * time.Second}
+	for _, u := range []string{setupURL, base + "/healthz"} {
+		resp, err := client.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d\n%s", u, resp.StatusCode, body)
+		}
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v after cancellation, want nil", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("serve did not stop within 5s of cancellation")
+	}
+	if _, err := client.Get(base + "/healthz"); err == nil {
+		t.Error("the server still answers after serve returned")
+	}
+
+	st := openStore(t, db)
+	orgs, _, err := st.ListOrganizations(t.Context(), "", store.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, o := range orgs {
+		names = append(names, o.Name)
+	}
+	slices.Sort(names)
+	if want := []string{"Acme", "Globex", "Initech"}; !slices.Equal(names, want) {
+		t.Errorf("demo organisations %v, want %v", names, want)
+	}
+}
+
+func TestRunServeRefuses(t *testing.T) {
+	clearHookyardEnv(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	db := filepath.Join(t.TempDir(), "hookyard.db")
+	cases := []struct {
+		args []string
+		want string
+	}{
+		// serve is the default command, so flags may come first.
+		{[]string{"--addr", "nowhere"}, "--addr"},
+		{[]string{"serve", "--workers", "0", "--db", db}, "--workers"},
+		{[]string{"serve", "--addr", busy.Addr().String(), "--db", db}, busy.Addr().String()},
+	}
+	for _, c := range cases {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		var stdout, stderr syncBuffer
+		err := run(ctx, c.args, nil, &stdout, &stderr)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("run %q: error %v, want one mentioning %q", c.args, err, c.want)
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("run %q started serving instead of refusing", c.args)
+		}
+	}
+}
