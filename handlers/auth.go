@@ -2,12 +2,11 @@ package handlers
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/gorilla/sessions"
@@ -82,30 +81,29 @@ func (s *Server) session(c echo.Context) *sessions.Session {
 	return sess
 }
 
-// passwordStamp changes whenever the user's password does, so a reset signs out every
-// session that was opened with the old one.
-func passwordStamp(u store.User) string {
-	sum := sha256.Sum256([]byte(u.PasswordHash))
-	return hex.EncodeToString(sum[:8])
+// sessionTTL is how long a browser stays signed in.
+const sessionTTL = 30 * 24 * time.Hour
+
+// sessionToken is the server-side session this browser holds, or "".
+func (s *Server) sessionToken(c echo.Context) string {
+	t, _ := s.session(c).Values["sid"].(string)
+	return t
 }
 
-// loadUser puts the signed-in user, if any, into the request.
+// loadUser puts the signed-in user, if any, into the request. The cookie only names a
+// session; the session itself lives in the database, so signing out ends it everywhere.
 func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		sess := s.session(c)
-		id, _ := sess.Values["uid"].(string)
-		if id == "" {
+		token := s.sessionToken(c)
+		if token == "" {
 			return next(c)
 		}
-		u, err := s.store.UserByID(c.Request().Context(), id)
+		u, err := s.store.SessionUser(c.Request().Context(), token)
 		if errors.Is(err, store.ErrNotFound) {
 			return next(c)
 		}
 		if err != nil {
 			return err
-		}
-		if stamp, _ := sess.Values["pw"].(string); stamp != passwordStamp(u) {
-			return next(c)
 		}
 		c.Set(ctxUser, &u)
 		return next(c)
@@ -157,10 +155,20 @@ func safeNext(next string) string {
 	return next
 }
 
-// signIn starts a session for u.
+// signIn starts a session for u, replacing any this browser had.
 func (s *Server) signIn(c echo.Context, u store.User) error {
+	ctx := c.Request().Context()
+	if old := s.sessionToken(c); old != "" {
+		if err := s.store.DeleteSession(ctx, old); err != nil {
+			return err
+		}
+	}
+	token, err := s.store.CreateSession(ctx, u.ID, sessionTTL)
+	if err != nil {
+		return err
+	}
 	sess := s.session(c)
-	sess.Values = map[any]any{"uid": u.ID, "pw": passwordStamp(u)}
+	sess.Values = map[any]any{"sid": token}
 	return sess.Save(c.Request(), c.Response())
 }
 

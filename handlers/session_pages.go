@@ -135,6 +135,11 @@ func (s *Server) loginRateLimited(c echo.Context) error {
 }
 
 func (s *Server) logout(c echo.Context) error {
+	if token := s.sessionToken(c); token != "" {
+		if err := s.store.DeleteSession(c.Request().Context(), token); err != nil {
+			return err
+		}
+	}
 	sess := s.session(c)
 	sess.Values = map[any]any{}
 	sess.Options.MaxAge = -1

@@ -121,9 +121,14 @@ func (s *Server) updateUser(c echo.Context, id string, in userInput) (store.User
 		fe.add("role", store.ErrLastAdmin.Error())
 		return target, fe, nil
 	}
-	if err == nil && viewer.ID == u.ID && ch.PasswordHash != nil && !isAPI(c) {
-		// Changing your own password keeps you signed in here, and nowhere else.
-		err = s.signIn(c, u)
+	if err == nil && ch.PasswordHash != nil {
+		// A new password ends every session of the user; changing your own in the browser
+		// keeps you signed in there.
+		keep := ""
+		if viewer.ID == u.ID && !isAPI(c) {
+			keep = s.sessionToken(c)
+		}
+		err = s.store.DeleteUserSessions(c.Request().Context(), u.ID, keep)
 	}
 	return u, nil, err
 }

@@ -190,7 +190,7 @@ func tableNames(t *testing.T, s *Store) []string {
 }
 
 var schemaTables = []string{"api_tokens", "event_types", "goose_db_version", "memberships",
-	"organizations", "projects", "settings", "users", "webhook_events", "webhook_projects", "webhooks"}
+	"organizations", "projects", "sessions", "settings", "users", "webhook_events", "webhook_projects", "webhooks"}
 
 func TestMigrationFilesAreNumberedWithoutGaps(t *testing.T) {
 	for i, name := range migrationFiles(t) {

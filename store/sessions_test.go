@@ -1,0 +1,81 @@
+package store
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestSessions(t *testing.T) {
+	t.Parallel()
+	s := openTestStore(t)
+	clock := useClock(s, 0)
+	ctx := t.Context()
+	ada := createUser(t, s, "ada@example.com", "Ada", RoleAdmin)
+	bob := createUser(t, s, "bob@example.com", "Bob", RoleMember)
+
+	a1, err := s.CreateSession(ctx, ada.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, _ := s.CreateSession(ctx, ada.ID, time.Hour)
+	b1, _ := s.CreateSession(ctx, bob.ID, 2*time.Hour)
+	if u, err := s.SessionUser(ctx, a1); err != nil || u.ID != ada.ID {
+		t.Fatalf("SessionUser(a1) = %v, %v; want Ada", u.ID, err)
+	}
+	if n := countRows(t, s, "sessions", ""); n != 3 {
+		t.Fatalf("%d sessions stored, want 3", n)
+	}
+	// Only a hash of the token is stored.
+	var raw int
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions WHERE id = ?`, a1).Scan(&raw); err != nil || raw != 0 {
+		t.Fatalf("the session token itself is stored (%d rows, %v)", raw, err)
+	}
+
+	if err := s.DeleteSession(ctx, a1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SessionUser(ctx, a1); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("signed-out session still works: %v", err)
+	}
+	if _, err := s.SessionUser(ctx, a2); err != nil {
+		t.Fatalf("signing out one session ended another: %v", err)
+	}
+
+	a3, _ := s.CreateSession(ctx, ada.ID, time.Hour)
+	if err := s.DeleteUserSessions(ctx, ada.ID, a3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SessionUser(ctx, a2); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("DeleteUserSessions kept another session: %v", err)
+	}
+	if _, err := s.SessionUser(ctx, a3); err != nil {
+		t.Fatalf("DeleteUserSessions ended the kept session: %v", err)
+	}
+	if _, err := s.SessionUser(ctx, b1); err != nil {
+		t.Fatalf("DeleteUserSessions ended another user's session: %v", err)
+	}
+
+	clock.Advance(90 * time.Minute)
+	if _, err := s.SessionUser(ctx, a3); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("expired session still works: %v", err)
+	}
+	if _, err := s.SessionUser(ctx, b1); err != nil {
+		t.Fatalf("unexpired session refused: %v", err)
+	}
+	if _, err := s.CreateSession(ctx, bob.ID, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRows(t, s, "sessions", ""); n != 2 {
+		t.Fatalf("%d sessions after a new sign-in, want 2 (expired ones cleared)", n)
+	}
+	if _, err := s.CreateSession(ctx, "usr_missing", time.Hour); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("session for an unknown user: %v, want ErrNotFound", err)
+	}
+	if err := s.DeleteUser(ctx, bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SessionUser(ctx, b1); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a deleted user's session still works: %v", err)
+	}
+}
