@@ -160,17 +160,26 @@ func (c *Client) Send(ctx context.Context, r Request) Result {
 	return res
 }
 
-// parseRetryAfter reads seconds or an HTTP date; 0 when absent or unreadable.
+// maxRetryAfter caps how long a receiver may ask Hookyard to wait.
+const maxRetryAfter = time.Hour
+
+// parseRetryAfter reads seconds or an HTTP date, capped at maxRetryAfter; 0 when absent or
+// unreadable.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+	if v != "" && strings.Trim(v, "0123456789") == "" {
+		// All digits: seconds. A number too large to parse is "very long", not "none".
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter
+		}
 		return time.Duration(n) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+		return min(t.Sub(now), maxRetryAfter)
 	}
 	return 0
 }
@@ -260,7 +269,8 @@ func CheckURL(ctx context.Context, raw string, allowPrivate bool) string {
 		addrs = ips
 	}
 	for _, a := range addrs {
-		if err := g.SafeAddr(a); err != nil {
+		// /etc/hosts answers come back as IPv4-mapped IPv6; judge the IPv4 address itself.
+		if err := g.SafeAddr(a.Unmap()); err != nil {
 			return fmt.Sprintf("%s points to %s, a private or internal address. Hookyard only calls public addresses unless it is started with --allow-private-targets.", host, a.Unmap())
 		}
 	}

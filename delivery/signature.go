@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -50,6 +51,9 @@ func StandardSignature(secret, id string, timestamp int64, body []byte) (string,
 // Sign sets the signature headers of one attempt. secrets[0] is the current secret; a second
 // one (during a rotation) adds a second webhook-signature, space-separated.
 func Sign(h http.Header, secrets []string, id string, at time.Time, body []byte) error {
+	if len(secrets) == 0 {
+		return errors.New("no signing secret")
+	}
 	ts := at.Unix()
 	sigs := make([]string, 0, len(secrets))
 	for _, s := range secrets {
