@@ -191,7 +191,7 @@ func Users(d UsersPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</tbody></table></div><div class=\"panel\"><h2>Add a user</h2><p class=\"muted\">Tell them their e-mail and password; they can change the password after signing in.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</tbody></table></div><div class=\"panel\"><h2>Add a user</h2><p class=\"muted\">Tell them their e-mail and password; they can change the password under “Your account” after signing in.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
