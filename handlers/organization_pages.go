@@ -98,7 +98,8 @@ func (s *Server) organizationPage(c echo.Context, status int, id string, forms o
 			isMember[m.ID] = true
 		}
 		for _, x := range all {
-			if !isMember[x.ID] {
+			// Admins already see every organisation; membership means nothing for them.
+			if !isMember[x.ID] && !x.IsAdmin() {
 				nonMembers = append(nonMembers, x)
 			}
 		}

@@ -36,7 +36,7 @@ func problem(status int, detail string) *Problem {
 }
 
 func errNotFound(what string) *Problem {
-	return problem(http.StatusNotFound, "There is no "+what+" with that id, or you cannot see it.")
+	return problem(http.StatusNotFound, "This "+what+" does not exist (it may have been deleted), or you do not have access to it.")
 }
 
 var errForbidden = problem(http.StatusForbidden, "Only an admin can do that.")

@@ -41,7 +41,7 @@ func (s *Server) createToken(c echo.Context) error {
 		return err
 	}
 	// Rendered directly rather than redirected: the secret must never sit in a cookie or URL.
-	s.setFlash(c, "ok", "Token "+v["name"]+" created.")
+	s.setFlash(c, "ok", "Token “"+v["name"]+"” created.")
 	return s.tokensPage(c, http.StatusCreated, views.Form{}, secret)
 }
 
@@ -55,5 +55,5 @@ func (s *Server) deleteToken(c echo.Context) error {
 	if err := s.store.DeleteToken(ctx, t.ID); err != nil {
 		return notFoundAs(err, "token")
 	}
-	return s.redirectWithFlash(c, "/settings/tokens", "Token "+t.Name+" was revoked.")
+	return s.redirectWithFlash(c, "/settings/tokens", "Token “"+t.Name+"” was revoked.")
 }

@@ -229,11 +229,11 @@ func Login(d LoginPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = TextField(d.Form, "email", "E-mail", "email", "", templ.Attributes{"autocomplete": "username", "required": true, "autofocus": true}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = TextField(d.Form, "email", "E-mail", "email", "", templ.Attributes{"autocomplete": "username", "required": true, "autofocus": d.Form.Value("email") == ""}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = TextField(d.Form, "password", "Password", "password", "", templ.Attributes{"autocomplete": "current-password", "required": true}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = TextField(d.Form, "password", "Password", "password", "", templ.Attributes{"autocomplete": "current-password", "required": true, "autofocus": d.Form.Value("email") != ""}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

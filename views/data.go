@@ -4,6 +4,10 @@ package views
 
 import (
 	"fmt"
+	"html"
+	"strings"
+
+	"github.com/a-h/templ"
 	"time"
 
 	"hookyard/store"
@@ -100,4 +104,14 @@ func roleLabel(r store.Role) string {
 		return "Admin"
 	}
 	return "Member"
+}
+
+// EnumName shows a name such as TODO_CHECKLIST_ITEM_CREATED with line-break chances after
+// each underscore, so long names wrap between words instead of mid-word.
+func EnumName(name string) templ.Component {
+	parts := strings.Split(name, "_")
+	for i := range parts {
+		parts[i] = html.EscapeString(parts[i])
+	}
+	return templ.Raw(strings.Join(parts, "_<wbr>"))
 }

@@ -646,7 +646,7 @@ func Organization(d OrganizationPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if len(d.NonMembers) == 0 {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 66, "<p class=\"muted small\">Everyone is already a member. <a href=\"/users\">Add a user</a> first.</p>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 66, "<p class=\"muted small\">Every member-role user is already in. Admins see all organisations anyway. <a href=\"/users\">Add a user</a> to invite someone new.</p>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
