@@ -26,6 +26,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"hookyard/delivery"
 	"hookyard/handlers"
 	"hookyard/store"
 )
@@ -328,8 +333,21 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	if cfg.BaseURL == nil {
 		cfg.BaseURL = listenerURL(ln.Addr())
 	}
+	client := delivery.NewClient(delivery.ClientOptions{AllowPrivate: cfg.AllowPrivateTargets,
+		Timeout: cfg.RequestTimeout, UserAgent: "Hookyard/" + version})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	engine := delivery.NewEngine(st, client, delivery.Config{
+		RetrySchedule: cfg.RetrySchedule, Workers: cfg.Workers, PerWebhook: cfg.PerWebhookConcurrency,
+		RequestTimeout: cfg.RequestTimeout, Logger: log, Metrics: delivery.NewMetrics(reg, st),
+	})
+	if err := engine.Start(ctx); err != nil {
+		return err
+	}
+	go delivery.RunRetention(ctx, st, cfg.Retention, time.Minute, log)
 	opts := handlers.Options{BaseURL: cfg.BaseURL, Version: version, Logger: log,
-		AllowPrivateTargets: cfg.AllowPrivateTargets}
+		AllowPrivateTargets: cfg.AllowPrivateTargets, Outbound: client, Engine: engine,
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), MaxPayload: cfg.MaxPayload}
 	if users == 0 {
 		var b [24]byte
 		_, _ = rand.Read(b[:])
@@ -356,12 +374,17 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
+	// Shutdown order: HTTP (no new events), then the sender (attempts in flight may finish
+	// for a few seconds; the rest stay pending for the next start), then the database.
 	log.Info("shutting down: no new requests; finishing those in flight")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		log.Warn("some requests did not finish in time", "err", err)
 	}
+	sendCtx, cancelSend := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelSend()
+	engine.Stop(sendCtx)
 	log.Info("stopped")
 	return nil
 }

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -12,10 +13,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/crypto/bcrypt"
 
+	"hookyard/delivery"
 	"hookyard/handlers"
 	"hookyard/store"
 )
@@ -54,6 +57,9 @@ func newTestApp(t *testing.T, opts ...func(*handlers.Options)) *testApp {
 	for _, f := range opts {
 		f(&o)
 	}
+	if o.Engine == nil {
+		o.Engine = testEngine(t, st, o.AllowPrivateTargets)
+	}
 	e, err := handlers.New(t.Context(), st, o)
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +68,27 @@ func newTestApp(t *testing.T, opts ...func(*handlers.Options)) *testApp {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return &testApp{t: t, store: st, srv: srv}
+}
+
+// testRetrySchedule makes retries fast enough for tests: 5 attempts within half a second.
+var testRetrySchedule = []time.Duration{20 * time.Millisecond, 40 * time.Millisecond, 80 * time.Millisecond, 160 * time.Millisecond}
+
+// testEngine starts a delivery engine on st, stopped when the test ends (before the store
+// closes).
+func testEngine(t *testing.T, st *store.Store, allowPrivate bool) *delivery.Engine {
+	t.Helper()
+	client := delivery.NewClient(delivery.ClientOptions{AllowPrivate: allowPrivate, Timeout: 2 * time.Second, UserAgent: "Hookyard/test"})
+	eng := delivery.NewEngine(st, client, delivery.Config{RetrySchedule: testRetrySchedule, Workers: 16, PerWebhook: 4,
+		RequestTimeout: 2 * time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err := eng.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		eng.Stop(ctx)
+	})
+	return eng
 }
 
 // user creates an account with testPassword.

@@ -43,7 +43,7 @@ func fetchOpenAPI(t *testing.T) (*echo.Echo, openAPIDoc) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e, err := handlers.New(t.Context(), st, handlers.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	e, err := handlers.New(t.Context(), st, handlers.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Engine: testEngine(t, st, false)})
 	if err != nil {
 		t.Fatal(err)
 	}

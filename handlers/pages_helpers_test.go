@@ -44,7 +44,7 @@ func (a *testApp) restarted() *testApp {
 	base, _ := url.Parse("http://" + srv.Listener.Addr().String())
 	e, err := handlers.New(a.t.Context(), a.store, handlers.Options{
 		BaseURL: base, SetupToken: testSetupToken, Version: "test",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Engine: testEngine(a.t, a.store, false),
 	})
 	if err != nil {
 		a.t.Fatal(err)

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"strconv"
+
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
@@ -9,6 +11,9 @@ import (
 func (s *Server) routes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
 	e.GET("/static/*", echo.WrapHandler(s.assets))
+	if s.opts.Metrics != nil {
+		e.GET("/metrics", echo.WrapHandler(s.opts.Metrics))
+	}
 
 	// Browser pages: session cookie, CSRF on every form.
 	ui := e.Group("", s.sessionMiddleware(), s.csrf(), s.realCSRFToken, s.loadUser)
@@ -101,6 +106,14 @@ func (s *Server) routes(e *echo.Echo) {
 	api.POST("/webhooks/:id/disable", s.apiDisableWebhook)
 	api.POST("/webhooks/:id/rotate-secret", s.apiRotateSecret)
 	api.POST("/webhooks/:id/test", s.apiTestWebhook)
+	publishLimit := middleware.BodyLimit(strconv.FormatInt(s.opts.MaxPayload, 10) + "B")
+	api.POST("/events", s.apiPublishEvent, publishLimit)
+	api.POST("/events/batch", s.apiPublishBatch, publishLimit)
+	api.GET("/events", s.apiListEvents)
+	api.GET("/events/:id", s.apiGetEvent)
+	api.GET("/webhooks/:id/deliveries", s.apiListDeliveries)
+	api.GET("/deliveries/:id", s.apiGetDelivery)
+	api.POST("/deliveries/:id/resend", s.apiResendDelivery)
 	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }
 

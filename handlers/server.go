@@ -7,10 +7,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +39,14 @@ type Options struct {
 	AllowPrivateTargets bool
 	// Outbound sends test requests and health checks; nil builds one from the options above.
 	Outbound *delivery.Client
+	// Engine publishes events and sends deliveries. Required.
+	Engine *delivery.Engine
+	// Metrics serves /metrics; nil leaves it out.
+	Metrics http.Handler
+	// MaxPayload is the largest publish body accepted (--max-payload); 0 means 256 KiB.
+	MaxPayload int64
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 	// LoginRate and LoginBurst limit sign-in attempts per client address.
 	LoginRate  rate.Limit
 	LoginBurst int
@@ -61,6 +71,15 @@ func New(ctx context.Context, st *store.Store, opts Options) (*echo.Echo, error)
 	}
 	if opts.BaseURL == nil {
 		opts.BaseURL = &url.URL{Scheme: "http", Host: "localhost:8080"}
+	}
+	if opts.Engine == nil {
+		return nil, errors.New("handlers: Options.Engine is required")
+	}
+	if opts.MaxPayload == 0 {
+		opts.MaxPayload = 256 << 10
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	if opts.LoginRate == 0 {
 		opts.LoginRate = rate.Every(12 * time.Second)
@@ -125,10 +144,12 @@ func New(ctx context.Context, st *store.Store, opts Options) (*echo.Echo, error)
 		ReferrerPolicy:        "same-origin",
 		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
 	}))
-	e.Use(middleware.BodyLimit("2M"))
+	e.Use(middleware.BodyLimit(strconv.FormatInt(max(2<<20, opts.MaxPayload), 10) + "B"))
 	s.routes(e)
 	return e, nil
 }
+
+func (s *Server) now() time.Time { return s.opts.Now().UTC() }
 
 // isAPI reports whether a request is for the JSON API (bearer tokens, problem+json errors).
 func isAPI(c echo.Context) bool {

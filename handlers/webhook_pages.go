@@ -91,6 +91,7 @@ func (s *Server) projectsText(ctx context.Context, ids []string) string {
 // builderState is the builder form as submitted or loaded.
 type builderState struct {
 	id          string
+	saved       []string // the projects the stored webhook selects (empty for a new one)
 	owner       store.User
 	values      map[string]string // name, url
 	allEvents   bool
@@ -166,7 +167,9 @@ func (s *Server) renderBuilder(c echo.Context, status int, b builderState, fe fi
 			d.Orgs[i].Projects = append(d.Orgs[i].Projects, views.BuilderProject{ID: p.ID, Name: p.Name, Checked: checked})
 		}
 	}
-	for _, id := range b.projects {
+	// Only projects the webhook already had are named: naming any submitted id would reveal
+	// projects of organisations the owner cannot see.
+	for _, id := range b.saved {
 		if !visible[id] {
 			name := "a deleted project"
 			if p, err := s.store.Project(ctx, id); err == nil {
@@ -216,7 +219,7 @@ func (s *Server) editWebhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	b := builderState{id: w.ID, owner: owner, values: map[string]string{"name": w.Name, "url": w.URL},
+	b := builderState{id: w.ID, saved: w.ProjectIDs, owner: owner, values: map[string]string{"name": w.Name, "url": w.URL},
 		allEvents: len(w.Events) == 0, events: w.Events, allProjects: len(w.ProjectIDs) == 0, projects: w.ProjectIDs}
 	return s.renderBuilder(c, http.StatusOK, b, nil, views.TestResult{})
 }
@@ -236,7 +239,7 @@ func (s *Server) submitBuilder(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		existing, b.id, b.owner = w, w.ID, owner
+		existing, b.id, b.saved, b.owner = w, w.ID, w.ProjectIDs, owner
 	} else {
 		b.owner = *currentUser(c)
 	}

@@ -270,14 +270,58 @@ type webhookJSON struct {
 	store.Webhook
 	Secret                 string   `json:"secret,omitempty"`
 	InaccessibleProjectIDs []string `json:"inaccessibleProjectIds"`
+	Health                 health   `json:"health"`
+}
+
+// health is a webhook's recent record (SPEC §5).
+type health struct {
+	SuccessRate24h      *float64   `json:"successRate24h"` // null when nothing was attempted
+	Attempts24h         int        `json:"attempts24h"`
+	Failures24h         int        `json:"failures24h"`
+	ConsecutiveFailures int        `json:"consecutiveFailures"`
+	LastSuccessAt       *time.Time `json:"lastSuccessAt"`
+	LastFailureAt       *time.Time `json:"lastFailureAt"`
+	LastError           string     `json:"lastError"`
+	LatencyP50Ms        *float64   `json:"latencyP50Ms"`
+	LatencyP95Ms        *float64   `json:"latencyP95Ms"`
+}
+
+// healthOf sums a webhook's hourly figures over the window (the hour buckets that overlap it).
+func (s *Server) healthOf(ctx context.Context, w store.Webhook, window time.Duration) (health, error) {
+	h := health{ConsecutiveFailures: w.ConsecutiveFailures, LastSuccessAt: w.LastSuccessAt,
+		LastFailureAt: w.LastFailureAt, LastError: w.LastError}
+	hours, err := s.store.WebhookHours(ctx, w.ID, s.now().Add(-window+time.Hour))
+	if err != nil {
+		return h, err
+	}
+	var lat store.Histogram
+	for _, hr := range hours {
+		h.Attempts24h += hr.Attempts
+		h.Failures24h += hr.Failures
+		if lat == nil {
+			lat = append(store.Histogram(nil), hr.Latency...)
+		} else {
+			lat.Merge(hr.Latency)
+		}
+	}
+	if h.Attempts24h > 0 {
+		rate := float64(h.Attempts24h-h.Failures24h) / float64(h.Attempts24h)
+		p50, p95 := float64(lat.Quantile(0.5).Microseconds())/1000, float64(lat.Quantile(0.95).Microseconds())/1000
+		h.SuccessRate24h, h.LatencyP50Ms, h.LatencyP95Ms = &rate, &p50, &p95
+	}
+	return h, nil
 }
 
 func (s *Server) webhookJSON(ctx context.Context, w store.Webhook, secret string) (webhookJSON, error) {
 	ids, _, err := s.inaccessibleProjects(ctx, w)
+	if err != nil {
+		return webhookJSON{}, err
+	}
 	if ids == nil {
 		ids = []string{}
 	}
-	return webhookJSON{Webhook: w, Secret: secret, InaccessibleProjectIDs: ids}, err
+	h, err := s.healthOf(ctx, w, 24*time.Hour)
+	return webhookJSON{Webhook: w, Secret: secret, InaccessibleProjectIDs: ids, Health: h}, err
 }
 
 // stateFilter validates the ?state= filter.

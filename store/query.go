@@ -67,6 +67,9 @@ func encodeID(prefix string, ms int64, random [10]byte) string {
 	return prefix + "_" + string(out[:])
 }
 
+// NextID returns a new id that sorts after every id this store made before.
+func (s *Store) NextID(prefix string) string { return s.ids.next(prefix, s.now()) }
+
 // newID is the store's id for a row created at now.
 func (s *Store) newID(prefix string, now int64) string { return s.ids.next(prefix, fromMS(now)) }
 

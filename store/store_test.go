@@ -189,8 +189,9 @@ func tableNames(t *testing.T, s *Store) []string {
 	return names
 }
 
-var schemaTables = []string{"api_tokens", "event_types", "goose_db_version", "memberships",
-	"organizations", "projects", "sessions", "settings", "users", "webhook_events", "webhook_projects", "webhooks"}
+var schemaTables = []string{"api_tokens", "attempts", "deliveries", "event_types", "events", "goose_db_version",
+	"idempotency_keys", "memberships", "missed_events", "notifications", "organizations", "projects", "sessions",
+	"settings", "users", "webhook_events", "webhook_hourly", "webhook_projects", "webhooks"}
 
 func TestMigrationFilesAreNumberedWithoutGaps(t *testing.T) {
 	for i, name := range migrationFiles(t) {

@@ -33,6 +33,12 @@ type Webhook struct {
 	CreatedAt      time.Time     `json:"createdAt"`
 	UpdatedAt      time.Time     `json:"updatedAt"`
 
+	// Health counters, kept up to date by every attempt.
+	ConsecutiveFailures int        `json:"-"`
+	LastSuccessAt       *time.Time `json:"-"`
+	LastFailureAt       *time.Time `json:"-"`
+	LastError           string     `json:"-"`
+
 	Secret string `json:"-"`
 	// PreviousSecret still signs, beside Secret, until PreviousSecretExpiresAt.
 	PreviousSecret          string     `json:"-"`
@@ -50,15 +56,18 @@ func (w Webhook) SigningSecrets(now time.Time) []string {
 }
 
 const webhookColumns = `id, owner_id, name, url, secret, COALESCE(previous_secret, ''), previous_secret_expires_at,
-	enabled, status, disabled_reason, disabled_at, created_at, updated_at`
+	enabled, status, disabled_reason, disabled_at, created_at, updated_at,
+	consecutive_failures, last_success_at, last_failure_at, last_error`
 
 func scanWebhook(row scanner) (Webhook, error) {
 	var w Webhook
-	var prevExp, disabledAt nullMS
+	var prevExp, disabledAt, lastOK, lastFail nullMS
 	var created, updated int64
 	err := row.Scan(&w.ID, &w.OwnerID, &w.Name, &w.URL, &w.Secret, &w.PreviousSecret, &prevExp,
-		&w.Enabled, &w.Status, &w.DisabledReason, &disabledAt, &created, &updated)
+		&w.Enabled, &w.Status, &w.DisabledReason, &disabledAt, &created, &updated,
+		&w.ConsecutiveFailures, &lastOK, &lastFail, &w.LastError)
 	w.PreviousSecretExpiresAt, w.DisabledAt = prevExp.time(), disabledAt.time()
+	w.LastSuccessAt, w.LastFailureAt = lastOK.time(), lastFail.time()
 	w.CreatedAt, w.UpdatedAt = fromMS(created), fromMS(updated)
 	return w, notFound(err)
 }
@@ -137,14 +146,16 @@ func writeSelections(ctx context.Context, tx *sql.Tx, id string, events, project
 	return nil
 }
 
+// uniqueSorted returns the distinct values in order, never nil (an empty list means "all").
 func uniqueSorted(in []string) []string {
-	out := slices.Clone(in)
+	out := append([]string{}, in...)
 	slices.Sort(out)
 	return slices.Compact(out)
 }
 
 // CreateWebhook stores w (enabled and healthy), filling in its id and timestamps.
 func (s *Store) CreateWebhook(ctx context.Context, w *Webhook) error {
+	defer s.changed()
 	now := s.nowMS()
 	w.ID = s.newID("wh", now)
 	w.Enabled, w.Status, w.DisabledReason, w.DisabledAt = true, StatusHealthy, "", nil
@@ -212,6 +223,7 @@ type WebhookChanges struct {
 
 // UpdateWebhook applies ch and returns the webhook as it now is.
 func (s *Store) UpdateWebhook(ctx context.Context, id string, ch WebhookChanges) (Webhook, error) {
+	defer s.changed()
 	err := s.WithTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE webhooks SET name = COALESCE(?, name), url = COALESCE(?, url),
 			updated_at = ? WHERE id = ?`, ch.Name, ch.URL, s.nowMS(), id)
@@ -239,23 +251,39 @@ func (s *Store) writtenWebhook(ctx context.Context, id string) (Webhook, error) 
 
 // DeleteWebhook removes a webhook and its selections.
 func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
+	defer s.changed()
 	return checkAffected(s.write.ExecContext(ctx, `DELETE FROM webhooks WHERE id = ?`, id))
 }
 
-// DisableWebhook stops a webhook at once, saying why; status records whether it was
-// failing (UNHEALTHY) or switched off by a person (HEALTHY).
+// DisableWebhook stops a webhook at once, saying why, and cancels its pending deliveries;
+// status records whether it was failing (UNHEALTHY) or switched off by a person (HEALTHY).
+// Disabling a webhook that is already off changes nothing.
 func (s *Store) DisableWebhook(ctx context.Context, id string, status WebhookStatus, reason string) (Webhook, error) {
-	now := s.nowMS()
-	if err := checkAffected(s.write.ExecContext(ctx, `UPDATE webhooks SET enabled = 0, status = ?,
-		disabled_reason = ?, disabled_at = COALESCE(disabled_at, ?), updated_at = ? WHERE id = ?`,
-		status, reason, now, now, id)); err != nil {
+	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhooks WHERE id = ?`, id).Scan(&n); err != nil || n == 0 {
+			return notFound(errOr(err, sql.ErrNoRows))
+		}
+		_, err := s.switchOff(ctx, tx, id, status, reason, s.nowMS())
+		return err
+	})
+	if err != nil {
 		return Webhook{}, err
 	}
+	s.changed()
 	return s.writtenWebhook(ctx, id)
+}
+
+func errOr(err, otherwise error) error {
+	if err != nil {
+		return err
+	}
+	return otherwise
 }
 
 // EnableWebhook turns a webhook back on as healthy.
 func (s *Store) EnableWebhook(ctx context.Context, id string) (Webhook, error) {
+	defer s.changed()
 	if err := checkAffected(s.write.ExecContext(ctx, `UPDATE webhooks SET enabled = 1, status = 'HEALTHY',
 		disabled_reason = '', disabled_at = NULL, updated_at = ? WHERE id = ?`, s.nowMS(), id)); err != nil {
 		return Webhook{}, err
@@ -265,6 +293,7 @@ func (s *Store) EnableWebhook(ctx context.Context, id string) (Webhook, error) {
 
 // RotateSecret makes newSecret the signing secret; the old one keeps signing until keepOld ends.
 func (s *Store) RotateSecret(ctx context.Context, id, newSecret string, keepOld time.Duration) (Webhook, error) {
+	defer s.changed()
 	now := s.nowMS()
 	if err := checkAffected(s.write.ExecContext(ctx, `UPDATE webhooks SET previous_secret = secret,
 		previous_secret_expires_at = ?, secret = ?, updated_at = ? WHERE id = ?`,
@@ -272,4 +301,11 @@ func (s *Store) RotateSecret(ctx context.Context, id, newSecret string, keepOld 
 		return Webhook{}, err
 	}
 	return s.writtenWebhook(ctx, id)
+}
+
+// CountDisabledWebhooks returns how many webhooks are switched off.
+func (s *Store) CountDisabledWebhooks(ctx context.Context) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhooks WHERE enabled = 0`).Scan(&n)
+	return n, err
 }

@@ -1,0 +1,122 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+
+	"hookyard/delivery"
+	"hookyard/store"
+)
+
+// eventOutcome says, for one event and one webhook, what happened and why.
+type eventOutcome struct {
+	WebhookID   string          `json:"webhookId"`
+	WebhookName string          `json:"webhookName"`
+	State       string          `json:"state"` // delivered, pending, failed, cancelled, missed, not_matched
+	Reason      string          `json:"reason"`
+	Delivery    *store.Delivery `json:"delivery"`
+}
+
+var deliveryStates = map[store.DeliveryStatus]string{
+	store.DeliverySucceeded: "delivered", store.DeliveryPending: "pending",
+	store.DeliveryFailed: "failed", store.DeliveryCancelled: "cancelled",
+}
+
+// eventOutcomes explains an event to a viewer: for each of their webhooks (every webhook for
+// an admin), its delivery, or the plain reason it did not receive the event.
+func (s *Server) eventOutcomes(ctx context.Context, viewer *store.User, ev store.Event) ([]eventOutcome, error) {
+	f := store.WebhookFilter{}
+	if !viewer.IsAdmin() {
+		f.OwnerID = viewer.ID
+	}
+	hooks, err := allPages(func(p store.Page) ([]store.Webhook, string, error) { return s.store.ListWebhooks(ctx, f, p) })
+	if err != nil {
+		return nil, err
+	}
+	ds, err := allPages(func(p store.Page) ([]store.Delivery, string, error) {
+		return s.store.ListDeliveries(ctx, store.DeliveryFilter{EventID: ev.ID}, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	latest := map[string]store.Delivery{} // newest delivery per webhook (a resend replaces the first)
+	for _, d := range ds {
+		if _, seen := latest[d.WebhookID]; !seen {
+			latest[d.WebhookID] = d
+		}
+	}
+	missed, err := s.store.MissedBy(ctx, ev.ID)
+	if err != nil {
+		return nil, err
+	}
+	_, types, err := s.subscribableTypes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	label := ev.Type
+	if t, ok := types[ev.Type]; ok {
+		label = t.Label
+	}
+	project, org := ev.ProjectID, ev.OrganizationID
+	if p, err := s.store.Project(ctx, ev.ProjectID); err == nil {
+		project, org = p.Name, p.OrganizationName
+	}
+	out := make([]eventOutcome, 0, len(hooks))
+	for _, w := range hooks {
+		o := eventOutcome{WebhookID: w.ID, WebhookName: w.Name}
+		if d, ok := latest[w.ID]; ok {
+			o.Delivery = &d
+			o.State = deliveryStates[d.Status]
+			o.Reason = deliveryReason(d)
+			out = append(out, o)
+			continue
+		}
+		if missed[w.ID] {
+			o.State, o.Reason = "missed", "The webhook was switched off — the event is kept as missed, to replay when it is back on."
+			out = append(out, o)
+			continue
+		}
+		owner, err := s.store.UserByID(ctx, w.OwnerID)
+		if err != nil {
+			return nil, err
+		}
+		access, err := s.accessOf(ctx, owner)
+		if err != nil {
+			return nil, err
+		}
+		o.State = "not_matched"
+		switch delivery.Match(w, access, delivery.EventRef{Type: ev.Type, ProjectID: ev.ProjectID, OrganizationID: ev.OrganizationID}) {
+		case delivery.NotSubscribed:
+			o.Reason = "Not subscribed to “" + label + "”."
+		case delivery.ProjectNotSelected:
+			o.Reason = "The project " + project + " (" + org + ") is not selected."
+		case delivery.OwnerLostAccess:
+			o.Reason = owner.Name + " has no access to " + org + "."
+		case delivery.Disabled:
+			o.Reason = "The webhook is switched off."
+		default:
+			if w.CreatedAt.After(ev.CreatedAt) {
+				o.Reason = "The webhook was created after this event."
+			} else {
+				o.Reason = "It did not match when the event was published; its choices have changed since."
+			}
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+func deliveryReason(d store.Delivery) string {
+	switch d.Status {
+	case store.DeliverySucceeded:
+		return fmt.Sprintf("Delivered (HTTP %d) after %d attempt(s).", d.LastStatusCode, d.Attempts)
+	case store.DeliveryPending:
+		if d.Attempts == 0 {
+			return "Waiting for its first attempt."
+		}
+		return fmt.Sprintf("Attempt %d failed (%s); it will be tried again.", d.Attempts, d.LastError)
+	case store.DeliveryFailed:
+		return fmt.Sprintf("Failed after %d attempt(s): %s", d.Attempts, d.LastError)
+	}
+	return d.LastError
+}

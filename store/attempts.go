@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+)
+
+// AttemptOutcome is one finished attempt and what it means for its delivery.
+type AttemptOutcome struct {
+	Attempt Attempt
+	// Status is pending (try again at NextAttemptAt), succeeded or failed (no attempts left).
+	Status        DeliveryStatus
+	NextAttemptAt *time.Time
+	// DisableReason, when set, switches the webhook off: its attempts are exhausted, or the
+	// receiver answered 410 Gone.
+	DisableReason string
+	// Created is when the event was published, for the end-to-end latency of successes.
+	Created time.Time
+}
+
+// RecordAttempts writes a batch of outcomes in one transaction: the attempts, their
+// deliveries, the webhooks' health counters and hourly figures, and any switch-offs (which
+// cancel the webhook's other pending deliveries and leave its owner a notice). It returns the
+// ids of the webhooks it switched off. An outcome for a delivery that is no longer pending
+// (cancelled meanwhile) keeps its attempt and changes nothing else.
+func (s *Store) RecordAttempts(ctx context.Context, outs []AttemptOutcome) ([]string, error) {
+	var disabled []string
+	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+		disabled = disabled[:0]
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO attempts (delivery_id, webhook_id, number, started_at, duration_us,
+			request_headers, status_code, response_headers, response_body, truncated, error, ok)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		upd, err := tx.PrepareContext(ctx, `UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?,
+			lease_until = NULL, last_status_code = ?, last_error = ?, updated_at = ? WHERE id = ? AND status = 'pending'`)
+		if err != nil {
+			return err
+		}
+		defer upd.Close()
+		now := s.nowMS()
+		hours := map[[2]string]*HourStats{}
+		for _, o := range outs {
+			a := o.Attempt
+			reqH, _ := json.Marshal(a.RequestHeaders)
+			respH, _ := json.Marshal(a.ResponseHeaders)
+			if a.ResponseHeaders == nil {
+				respH = []byte("{}")
+			}
+			if _, err := ins.ExecContext(ctx, a.DeliveryID, a.WebhookID, a.Number, ms(a.StartedAt), a.Duration.Microseconds(),
+				string(reqH), a.StatusCode, string(respH), []byte(a.ResponseBody), a.Truncated, a.Error, a.OK); err != nil {
+				return err
+			}
+			res, err := upd.ExecContext(ctx, o.Status, a.Number, msPtr(o.NextAttemptAt), a.StatusCode, a.Error, now, a.DeliveryID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue
+			}
+			if a.OK {
+				_, err = tx.ExecContext(ctx, `UPDATE webhooks SET consecutive_failures = 0, last_success_at = ? WHERE id = ?`,
+					ms(a.StartedAt), a.WebhookID)
+			} else {
+				_, err = tx.ExecContext(ctx, `UPDATE webhooks SET consecutive_failures = consecutive_failures + 1,
+					last_failure_at = ?, last_error = ? WHERE id = ?`, ms(a.StartedAt), a.Error, a.WebhookID)
+			}
+			if err != nil {
+				return err
+			}
+			hour := a.StartedAt.UTC().Truncate(time.Hour)
+			key := [2]string{a.WebhookID, hour.Format(time.RFC3339)}
+			h := hours[key]
+			if h == nil {
+				h = &HourStats{Hour: hour, Latency: newHistogram()}
+				hours[key] = h
+			}
+			h.Attempts++
+			h.Latency.Add(a.Duration)
+			if !a.OK {
+				h.Failures++
+			}
+			switch o.Status {
+			case DeliverySucceeded:
+				h.Succeeded++
+			case DeliveryFailed:
+				h.Failed++
+			}
+			if o.DisableReason != "" {
+				off, err := s.switchOff(ctx, tx, a.WebhookID, StatusUnhealthy, o.DisableReason, now)
+				if err != nil {
+					return err
+				}
+				if off {
+					disabled = append(disabled, a.WebhookID)
+				}
+			}
+		}
+		for key, h := range hours {
+			if err := addHour(ctx, tx, key[0], *h); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if len(disabled) > 0 {
+		s.changed()
+	}
+	return disabled, err
+}
+
+// switchOff disables an enabled webhook, cancels its pending deliveries and, when it was
+// failing, tells its owner. It reports whether the webhook was on.
+func (s *Store) switchOff(ctx context.Context, tx *sql.Tx, id string, status WebhookStatus, reason string, now int64) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE webhooks SET enabled = 0, status = ?, disabled_reason = ?,
+		disabled_at = ?, updated_at = ? WHERE id = ? AND enabled = 1`, status, reason, now, now, id)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, lease_until = NULL,
+		last_error = 'Cancelled: the webhook was switched off.', updated_at = ? WHERE webhook_id = ? AND status = 'pending'`, now, id); err != nil {
+		return false, err
+	}
+	if status == StatusUnhealthy {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (id, user_id, webhook_id, text, created_at)
+			SELECT ?, owner_id, id, 'Your webhook “' || name || '” was switched off: ' || ?, ? FROM webhooks WHERE id = ?`,
+			s.newID("ntf", now), reason, now, id); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}

@@ -1,0 +1,194 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// DeliveryStatus is where a delivery stands.
+type DeliveryStatus string
+
+const (
+	DeliveryPending   DeliveryStatus = "pending"   // waiting for its next attempt
+	DeliverySucceeded DeliveryStatus = "succeeded" // a 2xx arrived
+	DeliveryFailed    DeliveryStatus = "failed"    // attempts exhausted
+	DeliveryCancelled DeliveryStatus = "cancelled" // its webhook was switched off or deleted first
+)
+
+// Delivery is one event for one webhook.
+type Delivery struct {
+	ID             string         `json:"id"`
+	EventID        string         `json:"eventId"`
+	WebhookID      string         `json:"webhookId"`
+	EventType      string         `json:"event"`
+	Status         DeliveryStatus `json:"status"`
+	Attempts       int            `json:"attempts"`
+	NextAttemptAt  *time.Time     `json:"nextAttemptAt"`
+	LastStatusCode int            `json:"lastStatusCode"`
+	LastError      string         `json:"lastError"`
+	ResendOf       string         `json:"resendOf,omitempty"`
+	CreatedAt      time.Time      `json:"createdAt"`
+	UpdatedAt      time.Time      `json:"updatedAt"`
+	LeaseUntil     *time.Time     `json:"-"`
+}
+
+// Attempt is one HTTP try of a delivery.
+type Attempt struct {
+	ID              int64         `json:"-"`
+	DeliveryID      string        `json:"deliveryId"`
+	WebhookID       string        `json:"-"`
+	Number          int           `json:"number"`
+	StartedAt       time.Time     `json:"startedAt"`
+	Duration        time.Duration `json:"-"`
+	DurationMs      float64       `json:"durationMs"`
+	RequestHeaders  http.Header   `json:"requestHeaders"`
+	StatusCode      int           `json:"responseStatus"`
+	ResponseHeaders http.Header   `json:"responseHeaders"`
+	ResponseBody    string        `json:"responseBody"`
+	Truncated       bool          `json:"responseTruncated"`
+	Error           string        `json:"error"`
+	OK              bool          `json:"ok"`
+}
+
+// deliveryColumnsOf lists the delivery columns, qualified by a table alias ("" for none).
+func deliveryColumnsOf(a string) string {
+	return a + `id, ` + a + `event_id, ` + a + `webhook_id, ` + a + `event_type, ` + a + `status, ` + a + `attempts, ` +
+		a + `next_attempt_at, ` + a + `lease_until, ` + a + `last_status_code, ` + a + `last_error, COALESCE(` +
+		a + `resend_of, ''), ` + a + `created_at, ` + a + `updated_at`
+}
+
+var deliveryColumns = deliveryColumnsOf("")
+
+func scanDelivery(row scanner) (Delivery, error) {
+	var d Delivery
+	var next, lease nullMS
+	var created, updated int64
+	err := row.Scan(&d.ID, &d.EventID, &d.WebhookID, &d.EventType, &d.Status, &d.Attempts, &next, &lease,
+		&d.LastStatusCode, &d.LastError, &d.ResendOf, &created, &updated)
+	d.NextAttemptAt, d.LeaseUntil = next.time(), lease.time()
+	d.CreatedAt, d.UpdatedAt = fromMS(created), fromMS(updated)
+	return d, notFound(err)
+}
+
+// Delivery returns one delivery or ErrNotFound.
+func (s *Store) Delivery(ctx context.Context, id string) (Delivery, error) {
+	return scanDelivery(s.read.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = ?`, id))
+}
+
+// DeliveryFilter narrows a delivery list; empty fields do not filter.
+type DeliveryFilter struct {
+	WebhookID string
+	EventID   string
+	Status    DeliveryStatus
+	EventType string
+}
+
+// ListDeliveries returns one page of deliveries, newest first.
+func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter, p Page) ([]Delivery, string, error) {
+	p = p.clamp()
+	where, args := []string{`1 = 1`}, []any{}
+	if p.Cursor != "" {
+		where, args = append(where, `id < ?`), append(args, p.Cursor)
+	}
+	for _, c := range []struct{ col, v string }{{"webhook_id", f.WebhookID}, {"event_id", f.EventID},
+		{"status", string(f.Status)}, {"event_type", f.EventType}} {
+		if c.v != "" {
+			where, args = append(where, c.col+` = ?`), append(args, c.v)
+		}
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE `+
+		strings.Join(where, ` AND `)+` ORDER BY id DESC LIMIT ?`, append(args, p.Limit+1)...)
+	return collectPage(rows, err, p, scanDelivery, func(d Delivery) string { return d.ID })
+}
+
+// Attempts returns a delivery's attempts in order.
+func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]Attempt, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, delivery_id, webhook_id, number, started_at, duration_us,
+		request_headers, status_code, response_headers, response_body, truncated, error, ok
+		FROM attempts WHERE delivery_id = ? ORDER BY number`, deliveryID)
+	return collect(rows, err, func(row scanner) (Attempt, error) {
+		var a Attempt
+		var started, durUS int64
+		var reqH, respH string
+		var body []byte
+		err := row.Scan(&a.ID, &a.DeliveryID, &a.WebhookID, &a.Number, &started, &durUS, &reqH, &a.StatusCode,
+			&respH, &body, &a.Truncated, &a.Error, &a.OK)
+		a.StartedAt, a.Duration = fromMS(started), time.Duration(durUS)*time.Microsecond
+		a.DurationMs = float64(durUS) / 1000
+		a.ResponseBody = string(body)
+		_ = json.Unmarshal([]byte(reqH), &a.RequestHeaders)
+		_ = json.Unmarshal([]byte(respH), &a.ResponseHeaders)
+		return a, err
+	})
+}
+
+// PendingWork is a pending delivery with the event it carries, for the sender.
+type PendingWork struct {
+	Delivery Delivery
+	Event    Event
+}
+
+// PendingDeliveries returns pending deliveries after the given id (for paging), oldest first,
+// with their events.
+func (s *Store) PendingDeliveries(ctx context.Context, afterID string, limit int) ([]PendingWork, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+deliveryColumnsOf("d.")+`, `+prefixed("e.", eventColumns)+`
+		FROM deliveries d JOIN events e ON e.id = d.event_id
+		WHERE d.status = 'pending' AND d.id > ? ORDER BY d.id LIMIT ?`, afterID, limit)
+	return collect(rows, err, func(row scanner) (PendingWork, error) {
+		var w PendingWork
+		var next, lease nullMS
+		var created, updated, evCreated int64
+		var prev, cur sql.NullString
+		d, e := &w.Delivery, &w.Event
+		err := row.Scan(&d.ID, &d.EventID, &d.WebhookID, &d.EventType, &d.Status, &d.Attempts, &next, &lease,
+			&d.LastStatusCode, &d.LastError, &d.ResendOf, &created, &updated,
+			&e.ID, &e.Type, &e.OrganizationID, &e.ProjectID, &prev, &cur, &e.PublisherID, &evCreated)
+		d.NextAttemptAt, d.LeaseUntil = next.time(), lease.time()
+		d.CreatedAt, d.UpdatedAt = fromMS(created), fromMS(updated)
+		e.PreviousValue, e.CurrentValue, e.CreatedAt = rawOrNull(prev), rawOrNull(cur), fromMS(evCreated)
+		return w, err
+	})
+}
+
+// ReleaseLeases frees every lease: called at start, when no other process can be sending
+// (SQLite has one writer process), so deliveries in flight at a crash are sent again.
+func (s *Store) ReleaseLeases(ctx context.Context) error {
+	_, err := s.write.ExecContext(ctx, `UPDATE deliveries SET lease_until = NULL WHERE status = 'pending' AND lease_until IS NOT NULL`)
+	return err
+}
+
+// ClaimDelivery leases a pending delivery for sending; false when it is no longer pending.
+func (s *Store) ClaimDelivery(ctx context.Context, id string, until time.Time) (bool, error) {
+	err := checkAffected(s.write.ExecContext(ctx, `UPDATE deliveries SET lease_until = ? WHERE id = ? AND status = 'pending'`, ms(until), id))
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// CancelDelivery marks a pending delivery cancelled (its webhook is off or gone).
+func (s *Store) CancelDelivery(ctx context.Context, id, reason string) error {
+	_, err := s.write.ExecContext(ctx, `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, lease_until = NULL,
+		last_error = ?, updated_at = ? WHERE id = ? AND status = 'pending'`, reason, s.nowMS(), id)
+	return err
+}
+
+// AddDeliveries stores new pending deliveries (a resend or a replay).
+func (s *Store) AddDeliveries(ctx context.Context, ds []Delivery) error {
+	return s.WithTx(ctx, func(tx *sql.Tx) error { return insertDeliveries(ctx, tx, ds) })
+}
+
+// PendingStats reports how many deliveries wait and since when the oldest due one is due.
+func (s *Store) PendingStats(ctx context.Context) (pending int, oldestDue *time.Time, err error) {
+	var oldest nullMS
+	err = s.read.QueryRowContext(ctx, `SELECT COUNT(*), MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'`).Scan(&pending, &oldest)
+	if t := oldest.time(); t != nil && t.Before(s.now()) {
+		oldestDue = t
+	}
+	return pending, oldestDue, err
+}
