@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hookyard/store"
@@ -37,8 +38,8 @@ type Engine struct {
 	cfg    Config
 	log    *slog.Logger
 
-	idxMu sync.Mutex
-	idx   *matchIndex
+	idxMu sync.Mutex // held while rebuilding idx
+	idx   atomic.Pointer[matchIndex]
 
 	submit  chan []job
 	done    chan doneMsg
@@ -494,10 +495,11 @@ func (e *Engine) retryDelay(n int, retryAfter time.Duration) time.Duration {
 }
 
 // write stores attempt outcomes in batches: one transaction per batch keeps up with
-// thousands of attempts a second on one SQLite writer.
+// thousands of attempts a second on one SQLite writer, and a modest batch size bounds how
+// long a publish waits for that writer.
 func (e *Engine) write() {
 	defer e.loops.Done()
-	batch := make([]store.AttemptOutcome, 0, 512)
+	batch := make([]store.AttemptOutcome, 0, 128)
 	for first := range e.results {
 		batch = append(batch[:0], first)
 	collect:

@@ -20,19 +20,24 @@ type hookState struct {
 	owner   Access
 }
 
-// index returns the current view, rebuilding it first if the store changed since.
+// index returns the current view, rebuilding it first if the store changed since. The
+// common case (nothing changed) takes no lock.
 func (e *Engine) index(ctx context.Context) (*matchIndex, error) {
+	v := e.store.Changes()
+	if idx := e.idx.Load(); idx != nil && idx.version == v {
+		return idx, nil
+	}
 	e.idxMu.Lock()
 	defer e.idxMu.Unlock()
-	v := e.store.Changes()
-	if e.idx != nil && e.idx.version == v {
-		return e.idx, nil
+	v = e.store.Changes()
+	if idx := e.idx.Load(); idx != nil && idx.version == v {
+		return idx, nil
 	}
 	idx, err := buildIndex(ctx, e.store, v)
 	if err != nil {
 		return nil, fmt.Errorf("load webhooks: %w", err)
 	}
-	e.idx = idx
+	e.idx.Store(idx)
 	return idx, nil
 }
 
