@@ -216,13 +216,13 @@ type server struct {
 	setupURL string // the one-time link printed at start
 }
 
-// startServer runs `hookyard serve` on a free port and a new database with demo data, and
-// stops it with SIGTERM when the test ends.
-func startServer(t *testing.T) *server {
+// startServer runs `hookyard serve` on a free port and a new database with demo data (plus
+// any extra flags), and stops it with SIGTERM when the test ends.
+func startServer(t *testing.T, extra ...string) *server {
 	t.Helper()
 	out := &serverOutput{setup: make(chan string, 1)}
-	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0",
-		"--db", filepath.Join(t.TempDir(), "h.db"), "--demo")
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "h.db"), "--demo"}, extra...)
+	cmd := exec.Command(binary, args...)
 	cmd.Env = withoutHookyardVars(os.Environ())
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
