@@ -245,6 +245,8 @@ func CheckURL(ctx context.Context, raw string, allowPrivate bool) string {
 		return "Use an address starting with https:// (or http://)."
 	case u.Host == "" || u.Hostname() == "":
 		return "The URL needs a host name, as in https://example.com/webhook."
+	case strings.ContainsAny(raw, " \t\n\"<>\\^`{|}"):
+		return "The URL contains spaces or characters such as \" < > that must be percent-encoded."
 	case u.User != nil:
 		return "Do not put a user name or password in the URL; Hookyard signs every request instead."
 	case len(raw) > 2000:

@@ -300,6 +300,9 @@ func (s *Server) builderTest(ctx context.Context, b builderState, existing store
 	if event == "" {
 		event = "TODO_CREATED"
 	}
+	if problem := s.testEventProblem(ctx, event); problem != "" {
+		return views.TestResult{Ran: true, Error: problem}
+	}
 	var project *store.Project
 	if len(in.ProjectIDs) > 0 {
 		if p, err := s.store.Project(ctx, in.ProjectIDs[0]); err == nil {
@@ -309,6 +312,15 @@ func (s *Server) builderTest(ctx context.Context, b builderState, existing store
 	r := s.sendTest(ctx, w, event, project)
 	r.Note = note
 	return r
+}
+
+// testEventProblem says what is wrong with a sample event type chosen for a test, or "".
+func (s *Server) testEventProblem(ctx context.Context, event string) string {
+	fe := fieldErrors{}
+	if err := s.checkEvents(ctx, "test_event", []string{event}, fe); err != nil {
+		return err.Error()
+	}
+	return fe["test_event"]
 }
 
 // revealOnce lets the next view of a webhook page show its secret (right after creation).
@@ -423,6 +435,10 @@ func (s *Server) testWebhook(c echo.Context) error {
 		d.TestEvent = c.FormValue("test_event")
 		if d.TestEvent == "" {
 			d.TestEvent = "TODO_CREATED"
+		}
+		if problem := s.testEventProblem(ctx, d.TestEvent); problem != "" {
+			d.Test = views.TestResult{Ran: true, Error: problem}
+			return w, nil
 		}
 		var project *store.Project
 		if len(w.ProjectIDs) > 0 {

@@ -93,13 +93,13 @@ func (s *Server) checkWebhook(ctx context.Context, in webhookInput, owner store.
 		}
 		for _, id := range in.ProjectIDs {
 			p, err := s.store.Project(ctx, id)
+			// One message for "no such project" and "not yours", so ids of other
+			// organisations cannot be probed.
 			switch {
-			case errors.Is(err, store.ErrNotFound):
-				fe.add("projectIds", fmt.Sprintf("There is no project %q.", id))
-			case err != nil:
+			case err != nil && !errors.Is(err, store.ErrNotFound):
 				return err
-			case !access.CanAccess(p.OrganizationID):
-				fe.add("projectIds", fmt.Sprintf("%s can only choose projects of their own organisations; %q is not one of them.", owner.Name, id))
+			case err != nil || !access.CanAccess(p.OrganizationID):
+				fe.add("projectIds", fmt.Sprintf("There is no project %q among the projects %s can use.", id, owner.Name))
 			}
 		}
 	}
