@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"hookyard/handlers"
 	"hookyard/store"
 )
 
@@ -27,9 +28,9 @@ type apiFixture struct {
 	alpha, apex, beta               store.Project
 }
 
-func newAPIFixture(t *testing.T) *apiFixture {
+func newAPIFixture(t *testing.T, opts ...func(*handlers.Options)) *apiFixture {
 	t.Helper()
-	app := newTestApp(t)
+	app := newTestApp(t, opts...)
 	f := &apiFixture{testApp: app}
 	f.admin = app.admin()
 	f.mia = app.member("mia@example.com", "Mia Member")

@@ -2,10 +2,12 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -47,12 +49,31 @@ func (s *Server) listWebhooks(c echo.Context) error {
 		if err != nil {
 			return err
 		}
+		h, err := s.healthOf(ctx, w, 24*time.Hour)
+		if err != nil {
+			return err
+		}
+		last, _, err := s.store.ListDeliveries(ctx, store.DeliveryFilter{WebhookID: w.ID}, store.Page{Limit: 1})
+		if err != nil {
+			return err
+		}
 		rows[i] = views.WebhookRow{Webhook: w, OwnerName: owners[w.OwnerID], LostProjects: len(lost),
-			EventsText: eventsText(w.Events, types), ProjectsText: s.projectsText(ctx, w.ProjectIDs)}
+			EventsText: eventsText(w.Events, types), ProjectsText: s.projectsText(ctx, w.ProjectIDs), Rate24h: rateText(h)}
+		if len(last) > 0 {
+			rows[i].LastDelivery, rows[i].LastLabel = &last[0], eventsText([]string{last[0].EventType}, types)
+		}
 	}
 	return s.render(c, http.StatusOK, views.Webhooks(views.WebhooksPage{
 		Page: s.page(c, "Webhooks", "webhooks"), Rows: rows, State: state, ShowOwner: u.IsAdmin(),
 	}))
+}
+
+// rateText says how a webhook did in the last 24 hours.
+func rateText(h health) string {
+	if h.SuccessRate24h == nil {
+		return "No attempts yet"
+	}
+	return fmt.Sprintf("%.0f%% of %d attempts succeeded", *h.SuccessRate24h*100, h.Attempts24h)
 }
 
 func eventsText(events []string, types map[string]store.EventType) string {

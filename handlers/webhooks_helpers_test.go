@@ -32,20 +32,7 @@ func allowPrivate(o *handlers.Options) { o.AllowPrivateTargets = true }
 // newWebhookFixture is the cast of newAPIFixture on an app built with opts.
 func newWebhookFixture(t *testing.T, opts ...func(*handlers.Options)) *apiFixture {
 	t.Helper()
-	app := newTestApp(t, opts...)
-	f := &apiFixture{testApp: app}
-	f.admin = app.admin()
-	f.mia = app.member("mia@example.com", "Mia Member")
-	f.otto = app.member("otto@example.com", "Otto Other")
-	f.adminToken, f.miaToken, f.ottoToken = app.token(f.admin), app.token(f.mia), app.token(f.otto)
-	f.acme = app.org("Acme")
-	f.bolt = app.org("Bolt")
-	f.alpha = app.project(f.acme.ID, "Alpha")
-	f.apex = app.project(f.acme.ID, "Apex")
-	f.beta = app.project(f.bolt.ID, "Beta")
-	app.addMember(f.acme.ID, f.mia.ID)
-	app.addMember(f.bolt.ID, f.otto.ID)
-	return f
+	return newAPIFixture(t, opts...)
 }
 
 // received is one request that reached a receiver.
