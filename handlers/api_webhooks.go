@@ -183,6 +183,7 @@ func (s *Server) apiEnableWebhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	since := missedSince(w)
 	w, res, err := s.enableWebhook(ctx, w)
 	if err != nil {
 		return err
@@ -194,6 +195,12 @@ func (s *Server) apiEnableWebhook(c echo.Context) error {
 		p.HealthCheck = &hc
 		return p
 	}
+	replayed := 0
+	if b.ReplayMissed {
+		if replayed, err = s.replay(ctx, w, since, true); err != nil {
+			return err
+		}
+	}
 	out, err := s.webhookJSON(ctx, w, "")
 	if err != nil {
 		return err
@@ -201,7 +208,8 @@ func (s *Server) apiEnableWebhook(c echo.Context) error {
 	return c.JSON(http.StatusOK, struct {
 		webhookJSON
 		HealthCheck testResultJSON `json:"healthCheck"`
-	}{out, hc})
+		Replayed    int            `json:"replayed"`
+	}{out, hc, replayed})
 }
 
 func (s *Server) apiDisableWebhook(c echo.Context) error {

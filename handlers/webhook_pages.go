@@ -402,7 +402,63 @@ func (s *Server) webhookPageData(c echo.Context, w store.Webhook) (views.Webhook
 		d.Secret = w.Secret
 		d.SecretNote = "This is the webhook's signing secret. You can reveal it again later from this page."
 	}
+	if d.Health, err = s.healthPanel(ctx, w); err != nil {
+		return d, err
+	}
+	if d.Log, err = s.deliveryLog(c, w, subs, types); err != nil {
+		return d, err
+	}
+	if w.Enabled {
+		if d.Replayable, err = s.store.CountReplayable(ctx, w.ID, missedSince(w)); err != nil {
+			return d, err
+		}
+	}
+	d.ReplayFrom = s.now().Add(-time.Hour).Format("2006-01-02T15:04")
 	return d, nil
+}
+
+// logPageSize is how many deliveries one page of the log shows.
+const logPageSize = 25
+
+// deliveryLog reads the page of the delivery log that the query asks for.
+func (s *Server) deliveryLog(c echo.Context, w store.Webhook, subs []store.EventType, types map[string]store.EventType) (views.DeliveryLog, error) {
+	l := views.DeliveryLog{WebhookID: w.ID, Status: c.QueryParam("status"), Event: c.QueryParam("event"), Cursor: c.QueryParam("cursor")}
+	switch store.DeliveryStatus(l.Status) {
+	case "", store.DeliveryPending, store.DeliverySucceeded, store.DeliveryFailed, store.DeliveryCancelled:
+	default:
+		l.Status = ""
+	}
+	ds, next, err := s.store.ListDeliveries(c.Request().Context(), store.DeliveryFilter{WebhookID: w.ID,
+		Status: store.DeliveryStatus(l.Status), EventType: l.Event}, store.Page{Limit: logPageSize, Cursor: l.Cursor})
+	if err != nil {
+		return l, err
+	}
+	l.Next = next
+	for _, d := range ds {
+		l.Rows = append(l.Rows, views.DeliveryRow{Delivery: d, EventLabel: eventsText([]string{d.EventType}, types)})
+	}
+	for _, t := range subs {
+		l.EventTypes = append(l.EventTypes, views.BuilderEvent{Name: t.Name, Label: t.Label})
+	}
+	return l, nil
+}
+
+// showLog renders only the delivery log, for the live refresh and the filters.
+func (s *Server) showLog(c echo.Context) error {
+	ctx := c.Request().Context()
+	w, err := s.webhookFor(ctx, currentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	subs, types, err := s.subscribableTypes(ctx)
+	if err != nil {
+		return err
+	}
+	l, err := s.deliveryLog(c, w, subs, types)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.DeliveryLogBody(l))
 }
 
 func (s *Server) showWebhook(c echo.Context) error {
@@ -434,6 +490,7 @@ func (s *Server) webhookAction(c echo.Context, act func(ctx context.Context, w s
 		return err
 	}
 	page.Test, page.Enable, page.TestEvent = d.Test, d.Enable, firstNonEmpty(d.TestEvent, page.TestEvent)
+	page.Replayed = d.Replayed
 	if d.Secret != "" {
 		page.Secret, page.SecretNote = d.Secret, d.SecretNote
 	}
@@ -473,6 +530,9 @@ func (s *Server) testWebhook(c echo.Context) error {
 }
 
 func (s *Server) enableWebhookPage(c echo.Context) error {
+	if c.FormValue("view") == "attention" {
+		return s.enableFromDashboard(c)
+	}
 	return s.webhookAction(c, func(ctx context.Context, w store.Webhook, d *views.WebhookPage) (store.Webhook, error) {
 		w, res, err := s.enableWebhook(ctx, w)
 		d.Enable = res
@@ -480,6 +540,56 @@ func (s *Server) enableWebhookPage(c echo.Context) error {
 			d.Flash = views.Flash{Kind: "ok", Text: "The URL answered the health check, so the webhook is on again."}
 		}
 		return w, err
+	})
+}
+
+// enableFromDashboard re-enables a webhook from the dashboard's "needs attention" list and
+// answers with just that row, replaying what it missed when asked.
+func (s *Server) enableFromDashboard(c echo.Context) error {
+	ctx := c.Request().Context()
+	w, err := s.webhookFor(ctx, currentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	from := missedSince(w)
+	w, res, err := s.enableWebhook(ctx, w)
+	if err != nil {
+		return err
+	}
+	item, err := s.attentionItem(c, w)
+	if err != nil {
+		return err
+	}
+	item.Result = &res
+	if res.OK && c.FormValue("replay") != "" {
+		if item.Replayed, err = s.replay(ctx, w, from, true); err != nil {
+			return err
+		}
+	}
+	return s.render(c, http.StatusOK, views.AttentionRow(item))
+}
+
+// replayPage replays missed events, or everything since a chosen time, from the webhook page.
+func (s *Server) replayPage(c echo.Context) error {
+	return s.webhookAction(c, func(ctx context.Context, w store.Webhook, d *views.WebhookPage) (store.Webhook, error) {
+		from, missedOnly := missedSince(w), c.FormValue("missed") != ""
+		if !missedOnly {
+			t, err := time.ParseInLocation("2006-01-02T15:04", c.FormValue("since"), time.UTC)
+			if err != nil {
+				d.Flash = views.Flash{Kind: "bad", Text: "Choose the date and time to replay from."}
+				return w, nil
+			}
+			from = t
+		}
+		n, err := s.replay(ctx, w, from, missedOnly)
+		if err != nil {
+			return w, err
+		}
+		d.Replayed = n
+		if n == 0 {
+			d.Flash = views.Flash{Kind: "info", Text: "There was nothing to replay."}
+		}
+		return w, nil
 	})
 }
 

@@ -117,7 +117,7 @@ func (s *Store) RecordAttempts(ctx context.Context, outs []AttemptOutcome) ([]st
 // failing, tells its owner. It reports whether the webhook was on.
 func (s *Store) switchOff(ctx context.Context, tx *sql.Tx, id string, status WebhookStatus, reason string, now int64) (bool, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE webhooks SET enabled = 0, status = ?, disabled_reason = ?,
-		disabled_at = ?, updated_at = ? WHERE id = ? AND enabled = 1`, status, reason, now, now, id)
+		disabled_at = ?, last_disabled_at = ?, updated_at = ? WHERE id = ? AND enabled = 1`, status, reason, now, now, now, id)
 	if err != nil {
 		return false, err
 	}

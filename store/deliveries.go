@@ -183,12 +183,57 @@ func (s *Store) AddDeliveries(ctx context.Context, ds []Delivery) error {
 	return s.WithTx(ctx, func(tx *sql.Tx) error { return insertDeliveries(ctx, tx, ds) })
 }
 
-// PendingStats reports how many deliveries wait and since when the oldest due one is due.
-func (s *Store) PendingStats(ctx context.Context) (pending int, oldestDue *time.Time, err error) {
+// PendingStats reports how many deliveries wait and since when the oldest due one is due,
+// for the webhooks of one owner, or all with ownerID "".
+func (s *Store) PendingStats(ctx context.Context, ownerID string) (pending int, oldestDue *time.Time, err error) {
 	var oldest nullMS
-	err = s.read.QueryRowContext(ctx, `SELECT COUNT(*), MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'`).Scan(&pending, &oldest)
+	q, args := `SELECT COUNT(*), MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'`, []any{}
+	if ownerID != "" {
+		q += ` AND webhook_id IN (SELECT id FROM webhooks WHERE owner_id = ?)`
+		args = append(args, ownerID)
+	}
+	err = s.read.QueryRowContext(ctx, q, args...).Scan(&pending, &oldest)
 	if t := oldest.time(); t != nil && t.Before(s.now()) {
 		oldestDue = t
 	}
 	return pending, oldestDue, err
+}
+
+// ReplayWork returns, oldest first and once each, the events a webhook should get again:
+// with missedOnly, those it failed, had cancelled or kept as missed since the given time;
+// otherwise every event it received or missed since then.
+func (s *Store) ReplayWork(ctx context.Context, webhookID string, since time.Time, missedOnly bool) ([]Event, error) {
+	statusFilter, sinceCol := ``, `d.created_at`
+	if missedOnly {
+		// A delivery that failed or was cancelled when the webhook went off was last
+		// updated at that moment, though it may have been created before.
+		sinceCol = `d.updated_at`
+		// A failed or cancelled delivery counts only if no later delivery of the event (a
+		// resend or an earlier replay) succeeded.
+		statusFilter = ` AND d.status IN ('failed', 'cancelled') AND NOT EXISTS (SELECT 1 FROM deliveries d2
+			WHERE d2.webhook_id = d.webhook_id AND d2.event_id = d.event_id AND d2.status IN ('succeeded', 'pending'))`
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+prefixed("e.", eventColumns)+` FROM events e WHERE e.id IN (
+			SELECT d.event_id FROM deliveries d WHERE d.webhook_id = ? AND `+sinceCol+` >= ?`+statusFilter+`
+			UNION SELECT m.event_id FROM missed_events m WHERE m.webhook_id = ? AND m.created_at >= ?)
+		ORDER BY e.id`, webhookID, ms(since), webhookID, ms(since))
+	return collect(rows, err, scanEvent)
+}
+
+// ForgetMissed drops a webhook's missed records for the given events (they were replayed).
+func (s *Store) ForgetMissed(ctx context.Context, webhookID string, eventIDs []string) error {
+	return s.WithTx(ctx, func(tx *sql.Tx) error {
+		for _, id := range eventIDs {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM missed_events WHERE webhook_id = ? AND event_id = ?`, webhookID, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// CountReplayable returns how many events ReplayWork(missedOnly) would return.
+func (s *Store) CountReplayable(ctx context.Context, webhookID string, since time.Time) (int, error) {
+	evs, err := s.ReplayWork(ctx, webhookID, since, true)
+	return len(evs), err
 }

@@ -127,3 +127,16 @@ func (s *Store) PruneHourly(ctx context.Context, cutoff time.Time) error {
 	_, err := s.write.ExecContext(ctx, `DELETE FROM webhook_hourly WHERE hour < ?`, ms(cutoff.Truncate(time.Hour)))
 	return err
 }
+
+// OwnerHours returns the hourly figures since the given time of every webhook of one owner
+// (all webhooks with ownerID ""), one row per webhook and hour.
+func (s *Store) OwnerHours(ctx context.Context, ownerID string, since time.Time) ([]HourStats, error) {
+	q, args := `SELECT hour, attempts, failures, succeeded, failed, latency FROM webhook_hourly WHERE hour >= ?`,
+		[]any{ms(since.Truncate(time.Hour))}
+	if ownerID != "" {
+		q += ` AND webhook_id IN (SELECT id FROM webhooks WHERE owner_id = ?)`
+		args = append(args, ownerID)
+	}
+	rows, err := s.read.QueryContext(ctx, q+` ORDER BY hour`, args...)
+	return collect(rows, err, scanHour)
+}

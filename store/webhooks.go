@@ -38,6 +38,8 @@ type Webhook struct {
 	LastSuccessAt       *time.Time `json:"-"`
 	LastFailureAt       *time.Time `json:"-"`
 	LastError           string     `json:"-"`
+	// LastDisabledAt survives switching back on: what was missed since then can be replayed.
+	LastDisabledAt *time.Time `json:"-"`
 
 	Secret string `json:"-"`
 	// PreviousSecret still signs, beside Secret, until PreviousSecretExpiresAt.
@@ -57,15 +59,16 @@ func (w Webhook) SigningSecrets(now time.Time) []string {
 
 const webhookColumns = `id, owner_id, name, url, secret, COALESCE(previous_secret, ''), previous_secret_expires_at,
 	enabled, status, disabled_reason, disabled_at, created_at, updated_at,
-	consecutive_failures, last_success_at, last_failure_at, last_error`
+	consecutive_failures, last_success_at, last_failure_at, last_error, last_disabled_at`
 
 func scanWebhook(row scanner) (Webhook, error) {
 	var w Webhook
-	var prevExp, disabledAt, lastOK, lastFail nullMS
+	var prevExp, disabledAt, lastOK, lastFail, lastDisabled nullMS
 	var created, updated int64
 	err := row.Scan(&w.ID, &w.OwnerID, &w.Name, &w.URL, &w.Secret, &w.PreviousSecret, &prevExp,
 		&w.Enabled, &w.Status, &w.DisabledReason, &disabledAt, &created, &updated,
-		&w.ConsecutiveFailures, &lastOK, &lastFail, &w.LastError)
+		&w.ConsecutiveFailures, &lastOK, &lastFail, &w.LastError, &lastDisabled)
+	w.LastDisabledAt = lastDisabled.time()
 	w.PreviousSecretExpiresAt, w.DisabledAt = prevExp.time(), disabledAt.time()
 	w.LastSuccessAt, w.LastFailureAt = lastOK.time(), lastFail.time()
 	w.CreatedAt, w.UpdatedAt = fromMS(created), fromMS(updated)

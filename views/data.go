@@ -84,6 +84,9 @@ func isAdmin(p Page) bool { return p.User != nil && p.User.IsAdmin() }
 // when formats a time for people: "28 Nov 2026, 14:05 UTC".
 func when(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") }
 
+// whenExact formats a time to the second, for logs: "28 Nov 2026, 14:05:09 UTC".
+func whenExact(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04:05 UTC") }
+
 // whenPtr formats an optional time, with a word for "never".
 func whenPtr(t *time.Time, never string) string {
 	if t == nil {

@@ -1,0 +1,156 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"hookyard/delivery"
+	"hookyard/store"
+	"hookyard/views"
+)
+
+// prettyJSON indents JSON for reading; anything else comes back unchanged.
+func prettyJSON(b []byte) string {
+	var out bytes.Buffer
+	if json.Indent(&out, b, "", "  ") == nil {
+		return out.String()
+	}
+	return string(b)
+}
+
+func headerRows(h http.Header) [][2]string {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var rows [][2]string
+	for _, k := range keys {
+		rows = append(rows, [2]string{k, strings.Join(h[k], ", ")})
+	}
+	return rows
+}
+
+// showDelivery is the attempt inspector.
+func (s *Server) showDelivery(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, w, err := s.deliveryFor(ctx, currentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	ev, err := s.store.Event(ctx, d.EventID)
+	if err != nil {
+		return err
+	}
+	attempts, err := s.store.Attempts(ctx, d.ID)
+	if err != nil {
+		return err
+	}
+	_, types, err := s.subscribableTypes(ctx)
+	if err != nil {
+		return err
+	}
+	body, err := delivery.BuildPayload(w, delivery.EventData{ID: ev.ID, Type: ev.Type, OrganizationID: ev.OrganizationID,
+		ProjectID: ev.ProjectID, CreatedAt: ev.CreatedAt, PreviousValue: ev.PreviousValue, CurrentValue: ev.CurrentValue})
+	if err != nil {
+		return err
+	}
+	page := views.DeliveryPage{Page: s.page(c, "Delivery", "webhooks"), Webhook: w, Delivery: d,
+		EventLabel: eventsText([]string{d.EventType}, types), Payload: prettyJSON(body)}
+	for _, a := range attempts {
+		page.Attempts = append(page.Attempts, views.AttemptView{Attempt: a, RequestHeaders: headerRows(a.RequestHeaders),
+			ResponseHeaders: headerRows(a.ResponseHeaders), ResponseBody: prettyJSON([]byte(a.ResponseBody))})
+	}
+	return s.render(c, http.StatusOK, views.Delivery(page))
+}
+
+func (s *Server) resendPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, w, err := s.deliveryFor(ctx, currentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	nd, err := s.resend(ctx, d, w)
+	if err != nil {
+		return err
+	}
+	return s.redirectWithFlash(c, "/deliveries/"+nd.ID, "Sent again as a new delivery.")
+}
+
+func (s *Server) listEventsPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	f := store.EventFilter{Type: c.QueryParam("event"), ProjectID: c.QueryParam("projectId")}
+	if !u.IsAdmin() {
+		f.MemberID = u.ID
+	}
+	events, next, err := s.store.ListEvents(ctx, f, store.Page{Limit: 50, Cursor: c.QueryParam("cursor")})
+	if err != nil {
+		return err
+	}
+	projects, err := s.visibleProjects(ctx, u, "")
+	if err != nil {
+		return err
+	}
+	subs, types, err := s.subscribableTypes(ctx)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for _, p := range projects {
+		names[p.ID] = p.Name + " (" + p.OrganizationName + ")"
+	}
+	d := views.EventsPage{Page: s.page(c, "Events", "events"), ProjectID: f.ProjectID, Type: f.Type,
+		Projects: projects, Cursor: c.QueryParam("cursor"), Next: next}
+	for _, t := range subs {
+		d.Types = append(d.Types, views.BuilderEvent{Name: t.Name, Label: t.Label})
+	}
+	for _, e := range events {
+		project := names[e.ProjectID]
+		if project == "" {
+			project = "a deleted project"
+		}
+		d.Rows = append(d.Rows, views.EventRow{Event: e, Label: eventsText([]string{e.Type}, types), Project: project})
+	}
+	return s.render(c, http.StatusOK, views.Events(d))
+}
+
+func (s *Server) showEventPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	ev, err := s.eventFor(ctx, u, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	outcomes, err := s.eventOutcomes(ctx, u, ev)
+	if err != nil {
+		return err
+	}
+	_, types, err := s.subscribableTypes(ctx)
+	if err != nil {
+		return err
+	}
+	project := "a deleted project"
+	if p, err := s.store.Project(ctx, ev.ProjectID); err == nil {
+		project = p.Name + " (" + p.OrganizationName + ")"
+	}
+	data, _ := json.Marshal(struct {
+		PreviousValue json.RawMessage `json:"previousValue"`
+		CurrentValue  json.RawMessage `json:"currentValue"`
+	}{ev.PreviousValue, ev.CurrentValue})
+	d := views.EventPage{Page: s.page(c, "Event", "events"), Event: ev, Label: eventsText([]string{ev.Type}, types),
+		Project: project, Payload: prettyJSON(data)}
+	for _, o := range outcomes {
+		vo := views.EventOutcome{WebhookID: o.WebhookID, WebhookName: o.WebhookName, State: o.State, Reason: o.Reason}
+		if o.Delivery != nil {
+			vo.DeliveryID = o.Delivery.ID
+		}
+		d.Outcomes = append(d.Outcomes, vo)
+	}
+	return s.render(c, http.StatusOK, views.Event(d))
+}
