@@ -41,7 +41,7 @@ func NewMetrics(reg prometheus.Registerer, st *store.Store) *Metrics {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
-			pending, oldest, err := st.PendingStats(ctx)
+			pending, oldest, err := st.PendingStats(ctx, "")
 			if err != nil {
 				return -1
 			}
