@@ -337,9 +337,11 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 		Timeout: cfg.RequestTimeout, UserAgent: "Hookyard/" + version})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mailer := delivery.NewMailer(cfg.SMTPURL, cfg.SMTPFrom, cfg.BaseURL.String(), st, log)
 	engine := delivery.NewEngine(st, client, delivery.Config{
 		RetrySchedule: cfg.RetrySchedule, Workers: cfg.Workers, PerWebhook: cfg.PerWebhookConcurrency,
 		RequestTimeout: cfg.RequestTimeout, Logger: log, Metrics: delivery.NewMetrics(reg, st),
+		OnDisabled: mailer.WebhooksDisabled,
 	})
 	if err := engine.Start(ctx); err != nil {
 		return err

@@ -24,6 +24,8 @@ type Config struct {
 	RequestTimeout time.Duration
 	Logger         *slog.Logger
 	Metrics        *Metrics
+	// OnDisabled is told which webhooks the engine switched off (for e-mail notices).
+	OnDisabled func(ctx context.Context, webhookIDs []string)
 }
 
 // Engine sends every delivery: it fans events out to webhooks, sends at once, retries on
@@ -521,6 +523,9 @@ func (e *Engine) write() {
 		}
 		for _, id := range disabled {
 			e.log.Warn("webhook switched off after failures", "webhook", id)
+		}
+		if len(disabled) > 0 && e.cfg.OnDisabled != nil {
+			go e.cfg.OnDisabled(context.Background(), disabled)
 		}
 	}
 }
