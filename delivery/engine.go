@@ -48,6 +48,12 @@ type Engine struct {
 	work    chan job
 	results chan store.AttemptOutcome
 
+	// switchedOff holds webhooks this engine has just decided to switch off (410, or attempts
+	// exhausted), with when: until the writer has stored that, the cached index still shows
+	// them on, and nothing more may be sent to them.
+	switchedOff sync.Map // webhook id → time.Time
+	notices     sync.WaitGroup
+
 	sendCtx    context.Context // cancelled when shutdown stops waiting for attempts
 	cancelSend context.CancelFunc
 	stop       chan struct{}
@@ -157,7 +163,11 @@ func (e *Engine) Start(ctx context.Context) error {
 // Stop stops taking new work, lets attempts in flight finish until ctx ends, then cancels the
 // rest; whatever was not sent stays pending in the database for the next start.
 func (e *Engine) Stop(ctx context.Context) {
-	e.stopOnce.Do(func() { close(e.stop) })
+	e.stopOnce.Do(func() { e.stopNow(ctx) })
+}
+
+func (e *Engine) stopNow(ctx context.Context) {
+	close(e.stop)
 	finished := make(chan struct{})
 	go func() { e.workers.Wait(); close(finished) }()
 	select {
@@ -168,6 +178,7 @@ func (e *Engine) Stop(ctx context.Context) {
 	}
 	close(e.results)
 	e.loops.Wait()
+	e.notices.Wait()
 	e.cancelSend()
 	if err := e.store.ReleaseLeases(context.Background()); err != nil {
 		e.log.Error("release leases at shutdown", "err", err)
@@ -227,7 +238,7 @@ type Idempotency struct {
 var ErrStopping = errors.New("hookyard is shutting down")
 
 // IdempotencyWindow is how long an Idempotency-Key's first answer is repeated.
-const IdempotencyWindow = 24 * time.Hour
+const IdempotencyWindow = store.IdempotencyWindow
 
 // Publish stores events with a delivery for every webhook that receives them (and a missed
 // record for every disabled one that would have), in one transaction, then starts sending at
@@ -252,7 +263,7 @@ func (e *Engine) Publish(ctx context.Context, publisherID string, in []EventInpu
 	if err != nil {
 		return nil, nil, err
 	}
-	now := time.Now().UTC()
+	now := time.Now().UTC().Truncate(time.Millisecond) // stored times have millisecond precision
 	lease := now.Add(e.leaseTime())
 	var pub store.Publication
 	var jobs []job
@@ -431,9 +442,19 @@ func (e *Engine) attempt(j job) doneMsg {
 		return msg
 	}
 	h, ok := idx.byID[j.webhookID]
-	if !ok || !h.webhook.Enabled {
-		// Deleted or switched off since: the delivery is cancelled, nothing is sent.
-		if err := e.store.CancelDelivery(ctx, j.deliveryID, "Cancelled: the webhook was switched off or deleted."); err != nil {
+	reason := ""
+	switch {
+	case e.justSwitchedOff(h):
+		reason = "Cancelled: the webhook was switched off."
+	case !ok || !h.webhook.Enabled:
+		reason = "Cancelled: the webhook was switched off or deleted."
+	case Match(h.webhook, h.owner, EventRef{Type: j.event.Type, ProjectID: j.event.ProjectID, OrganizationID: j.event.OrganizationID}) != Receives:
+		// Checked again at every attempt: an owner who left the organisation, or a webhook
+		// whose choices changed, must not get the event.
+		reason = "Cancelled: the webhook no longer receives this event (its choices or its owner's access changed)."
+	}
+	if reason != "" {
+		if err := e.store.CancelDelivery(ctx, j.deliveryID, reason); err != nil {
 			e.log.Error("cancel delivery", "delivery", j.deliveryID, "err", err)
 		}
 		return msg
@@ -483,9 +504,32 @@ func (e *Engine) attempt(j job) doneMsg {
 		msg.retry = &retry
 	}
 	msg.ok = res.OK()
+	if out.DisableReason != "" {
+		e.switchedOff.Store(j.webhookID, time.Now())
+	}
 	e.cfg.Metrics.attempted(res, out.Status == store.DeliverySucceeded, j.event.CreatedAt)
 	e.results <- out
 	return msg
+}
+
+// justSwitchedOff reports whether the engine switched this webhook off itself and the
+// stored state (as the index shows it) may not say so yet.
+func (e *Engine) justSwitchedOff(h *hookState) bool {
+	if h == nil {
+		return false
+	}
+	v, ok := e.switchedOff.Load(h.webhook.ID)
+	if !ok {
+		return false
+	}
+	at := v.(time.Time).Truncate(time.Millisecond)
+	if !h.webhook.Enabled || (h.webhook.LastDisabledAt != nil && !h.webhook.LastDisabledAt.Before(at)) {
+		// The store knows: it is off (the normal checks apply), or it was switched back on
+		// after this engine switched it off.
+		e.switchedOff.Delete(h.webhook.ID)
+		return false
+	}
+	return true
 }
 
 // retryDelay is the wait before the attempt after attempt n: the schedule ±10 % jitter, or
@@ -518,14 +562,26 @@ func (e *Engine) write() {
 		}
 		disabled, err := e.store.RecordAttempts(context.Background(), batch)
 		if err != nil {
-			e.log.Error("record attempts", "count", len(batch), "err", err)
-			continue
+			// One bad outcome must not lose the others: store them one by one.
+			e.log.Error("record attempts; retrying one by one", "count", len(batch), "err", err)
+			disabled = disabled[:0]
+			for _, o := range batch {
+				d, err := e.store.RecordAttempts(context.Background(), []store.AttemptOutcome{o})
+				if err != nil {
+					e.log.Error("record attempt", "delivery", o.Attempt.DeliveryID, "err", err)
+				}
+				disabled = append(disabled, d...)
+			}
 		}
 		for _, id := range disabled {
 			e.log.Warn("webhook switched off after failures", "webhook", id)
 		}
 		if len(disabled) > 0 && e.cfg.OnDisabled != nil {
-			go e.cfg.OnDisabled(context.Background(), disabled)
+			e.notices.Add(1)
+			go func(ids []string) {
+				defer e.notices.Done()
+				e.cfg.OnDisabled(context.Background(), ids)
+			}(append([]string(nil), disabled...))
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -63,7 +64,8 @@ func (s *Server) publish(c echo.Context, in []delivery.EventInput, render func([
 		if len(key) > 255 {
 			return problem(http.StatusBadRequest, "Idempotency-Key may be at most 255 characters.")
 		}
-		idem = &delivery.Idempotency{UserID: u.ID, Key: key, Respond: func(p []delivery.Published) ([]byte, error) {
+		// Keys are per user and per endpoint: a batch never answers with a single publish.
+		idem = &delivery.Idempotency{UserID: u.ID, Key: c.Path() + " " + key, Respond: func(p []delivery.Published) ([]byte, error) {
 			return json.Marshal(render(p))
 		}}
 	}
@@ -274,6 +276,10 @@ func (s *Server) resend(ctx context.Context, d store.Delivery, w store.Webhook) 
 	if err != nil {
 		return store.Delivery{}, err
 	}
+	if ok, err := s.stillReceives(ctx, w, ev); err != nil || !ok {
+		return store.Delivery{}, errOr(err, problem(http.StatusConflict,
+			"This webhook no longer receives this event: its choices changed, or its owner lost access to the project."))
+	}
 	nd := s.newDelivery(ev, w.ID)
 	nd.ResendOf = d.ID
 	if err := s.store.AddDeliveries(ctx, []store.Delivery{nd}); err != nil {
@@ -284,9 +290,30 @@ func (s *Server) resend(ctx context.Context, d store.Delivery, w store.Webhook) 
 }
 
 func (s *Server) newDelivery(ev store.Event, webhookID string) store.Delivery {
-	now := s.now()
+	now := s.now().Truncate(time.Millisecond)
 	return store.Delivery{ID: s.store.NextID("dlv"), EventID: ev.ID, WebhookID: webhookID, EventType: ev.Type,
 		Status: store.DeliveryPending, CreatedAt: now, UpdatedAt: now, NextAttemptAt: &now}
+}
+
+// stillReceives reports whether w would receive ev today (for resends and replays).
+func (s *Server) stillReceives(ctx context.Context, w store.Webhook, ev store.Event) (bool, error) {
+	owner, err := s.store.UserByID(ctx, w.OwnerID)
+	if err != nil {
+		return false, err
+	}
+	access, err := s.accessOf(ctx, owner)
+	if err != nil {
+		return false, err
+	}
+	r := delivery.Match(w, access, delivery.EventRef{Type: ev.Type, ProjectID: ev.ProjectID, OrganizationID: ev.OrganizationID})
+	return r == delivery.Receives, nil
+}
+
+func errOr(err, otherwise error) error {
+	if err != nil {
+		return err
+	}
+	return otherwise
 }
 
 func (s *Server) apiResendDelivery(c echo.Context) error {

@@ -17,9 +17,22 @@ func (s *Server) replay(ctx context.Context, w store.Webhook, since time.Time, m
 	if !w.Enabled {
 		return 0, problem(http.StatusConflict, "The webhook is switched off. Turn it back on first; then replay.")
 	}
-	events, err := s.store.ReplayWork(ctx, w.ID, since, missedOnly)
-	if err != nil || len(events) == 0 {
+	all, err := s.store.ReplayWork(ctx, w.ID, since, missedOnly)
+	if err != nil || len(all) == 0 {
 		return 0, err
+	}
+	var events []store.Event
+	for _, ev := range all {
+		ok, err := s.stillReceives(ctx, w, ev)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			events = append(events, ev)
+		}
+	}
+	if len(events) == 0 {
+		return 0, nil
 	}
 	ds := make([]store.Delivery, len(events))
 	work := make([]store.PendingWork, len(events))

@@ -77,3 +77,8 @@ document.addEventListener("DOMContentLoaded", setupPage);
 document.addEventListener("htmx:load", function (e) {
   if (e.target === document.body || e.target.querySelector && e.target.querySelector("form#builder")) setupPage();
 });
+
+// Live parts of a page (data-poll-visible) refresh only while the tab is visible.
+document.addEventListener("htmx:beforeRequest", function (e) {
+  if (document.hidden && e.detail.elt && e.detail.elt.hasAttribute("data-poll-visible")) e.preventDefault();
+});

@@ -46,6 +46,22 @@ func (s *Store) RecordAttempts(ctx context.Context, outs []AttemptOutcome) ([]st
 		hours := map[[2]string]*HourStats{}
 		for _, o := range outs {
 			a := o.Attempt
+			res, err := upd.ExecContext(ctx, o.Status, a.Number, msPtr(o.NextAttemptAt), a.StatusCode, a.Error, now, a.DeliveryID)
+			if err != nil {
+				return err
+			}
+			pending, _ := res.RowsAffected()
+			if pending == 0 {
+				// Cancelled while the attempt was in flight: keep the attempt and its count;
+				// or deleted with its webhook: nothing to keep.
+				res, err := tx.ExecContext(ctx, `UPDATE deliveries SET attempts = MAX(attempts, ?) WHERE id = ?`, a.Number, a.DeliveryID)
+				if err != nil {
+					return err
+				}
+				if n, _ := res.RowsAffected(); n == 0 {
+					continue
+				}
+			}
 			reqH, _ := json.Marshal(a.RequestHeaders)
 			respH, _ := json.Marshal(a.ResponseHeaders)
 			if a.ResponseHeaders == nil {
@@ -55,11 +71,7 @@ func (s *Store) RecordAttempts(ctx context.Context, outs []AttemptOutcome) ([]st
 				string(reqH), a.StatusCode, string(respH), []byte(a.ResponseBody), a.Truncated, a.Error, a.OK); err != nil {
 				return err
 			}
-			res, err := upd.ExecContext(ctx, o.Status, a.Number, msPtr(o.NextAttemptAt), a.StatusCode, a.Error, now, a.DeliveryID)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
+			if pending == 0 {
 				continue
 			}
 			if a.OK {

@@ -21,6 +21,9 @@ type Event struct {
 	CreatedAt      time.Time       `json:"createdAt"`
 }
 
+// IdempotencyWindow is how long an Idempotency-Key's first answer is repeated.
+const IdempotencyWindow = 24 * time.Hour
+
 // Publication is everything one publish call writes, in one transaction: the events, their
 // deliveries (already leased by this process) and the missed records of disabled webhooks.
 type Publication struct {
@@ -51,12 +54,15 @@ func nullJSON(v json.RawMessage) any {
 func (s *Store) Publish(ctx context.Context, pub Publication) error {
 	return s.WithTx(ctx, func(tx *sql.Tx) error {
 		if pub.IdempotencyKey != "" {
-			_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (user_id, key, response, created_at)
-				VALUES (?, ?, ?, ?)`, pub.IdempotencyUserID, pub.IdempotencyKey, string(pub.Response), s.nowMS())
-			if isUnique(err) {
+			// A key older than the window is free again; a live one is a conflict.
+			now := s.nowMS()
+			res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (user_id, key, response, created_at)
+				VALUES (?, ?, ?, ?) ON CONFLICT (user_id, key) DO UPDATE SET response = excluded.response,
+				created_at = excluded.created_at WHERE idempotency_keys.created_at < ?`,
+				pub.IdempotencyUserID, pub.IdempotencyKey, string(pub.Response), now, now-IdempotencyWindow.Milliseconds())
+			if err := checkAffected(res, err); errors.Is(err, ErrNotFound) {
 				return ErrConflict
-			}
-			if err != nil {
+			} else if err != nil {
 				return err
 			}
 		}
