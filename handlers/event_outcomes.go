@@ -95,7 +95,7 @@ func (s *Server) eventOutcomes(ctx context.Context, viewer *store.User, ev store
 		case delivery.Disabled:
 			o.Reason = "The webhook is switched off."
 		default:
-			if w.CreatedAt.After(ev.CreatedAt) {
+			if store.MadeAfter(w.ID, ev.ID) {
 				o.Reason = "The webhook was created after this event."
 			} else {
 				o.Reason = "It did not match when the event was published; its choices have changed since."

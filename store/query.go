@@ -70,6 +70,14 @@ func encodeID(prefix string, ms int64, random [10]byte) string {
 // NextID returns a new id that sorts after every id this store made before.
 func (s *Store) NextID(prefix string) string { return s.ids.next(prefix, s.now()) }
 
+// MadeAfter reports whether the row with id a was created after the row with id b, even in
+// the same millisecond: ids from one store sort by creation whatever their prefixes.
+func MadeAfter(a, b string) bool {
+	_, sa, _ := strings.Cut(a, "_")
+	_, sb, _ := strings.Cut(b, "_")
+	return sa > sb
+}
+
 // newID is the store's id for a row created at now.
 func (s *Store) newID(prefix string, now int64) string { return s.ids.next(prefix, fromMS(now)) }
 
