@@ -1,0 +1,159 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserRecovery follows a webhook that fails until Hookyard switches it off, then a
+// person who finds it on the dashboard, turns it back on with the receiver fixed, gets the
+// missed events replayed, and reads an attempt's answer.
+func TestBrowserRecovery(t *testing.T) {
+	ctx := newTab(t)
+	srv := startServer(t, "--allow-private-targets", "--retry-schedule", "30ms,30ms,30ms,30ms")
+
+	var healthy atomic.Bool
+	var mu sync.Mutex
+	got := map[string]int{} // event id → deliveries that arrived while healthy
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if !healthy.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "maintenance")
+			return
+		}
+		var p struct{ ID, Event string }
+		_ = json.Unmarshal(body, &p)
+		mu.Lock()
+		got[p.ID]++
+		mu.Unlock()
+		_, _ = io.WriteString(w, `{"thanks":"received `+p.Event+`"}`)
+	}))
+	defer recv.Close()
+
+	do(t, ctx, "create the admin",
+		chromedp.Navigate(srv.setupURL),
+		chromedp.WaitVisible(chromedp.CSS("#name")),
+		chromedp.SendKeys(chromedp.CSS("#name"), "Grace Admin"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "grace@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery"),
+		chromedp.Click(button("Create admin account")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="whoami"]`)),
+		chromedp.Navigate(srv.base+"/settings/tokens"),
+		chromedp.SendKeys(inputLabelled("What is it for?"), "platform"),
+		chromedp.Click(button("Create token")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="token-secret"]`)),
+	)
+	token, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('[data-testid="token-secret"]').value`))
+	if err != nil || !strings.HasPrefix(token, "hyk_") {
+		t.Fatalf("token %q, %v", token, err)
+	}
+	api := func(method, path string, body any, want int) map[string]any {
+		t.Helper()
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest(method, srv.base+"/api/v1"+path, bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		if resp.StatusCode != want {
+			t.Fatalf("%s %s: %d, want %d: %v", method, path, resp.StatusCode, want, out)
+		}
+		return out
+	}
+	projects := api(http.MethodGet, "/projects", nil, http.StatusOK)["data"].([]any)
+	project := projects[0].(map[string]any)["id"].(string)
+	hook := api(http.MethodPost, "/webhooks", map[string]any{"name": "Warehouse sync", "url": recv.URL + "/hook"}, http.StatusCreated)
+	hookID := hook["id"].(string)
+
+	publish := func() string {
+		return api(http.MethodPost, "/events", map[string]any{"event": "TODO_CREATED", "projectId": project,
+			"currentValue": map[string]any{"title": "Order more boxes"}}, http.StatusAccepted)["id"].(string)
+	}
+	first := publish()
+	waitFor(t, "the webhook to be switched off", func() bool {
+		return api(http.MethodGet, "/webhooks/"+hookID, nil, http.StatusOK)["enabled"] == false
+	})
+	missed := []string{publish(), publish()}
+
+	do(t, ctx, "see it on the dashboard",
+		chromedp.Navigate(srv.base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="attention-item"]`)),
+	)
+	if reason := text(t, ctx, `[data-testid="disabled-reason"]`); !strings.Contains(reason, "5 attempts failed") || !strings.Contains(reason, "HTTP 503") {
+		t.Errorf("the dashboard gives the reason %q", reason)
+	}
+	if notice := text(t, ctx, `[data-testid="notice"]`); !strings.Contains(notice, "Warehouse sync") {
+		t.Errorf("the owner's notice reads %q", notice)
+	}
+
+	healthy.Store(true)
+	do(t, ctx, "re-enable in place, sending what was missed",
+		chromedp.Click(chromedp.CSS(`[data-testid="reenable"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="reenable-result"]`)),
+	)
+	wantPath(t, ctx, "/")
+	if res := text(t, ctx, `[data-testid="reenable-result"]`); !strings.Contains(res, "Back on") || !strings.Contains(res, "3 missed event(s)") {
+		t.Errorf("re-enable result reads %q", res)
+	}
+	waitFor(t, "the missed events to arrive", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return got[first] > 0 && got[missed[0]] > 0 && got[missed[1]] > 0
+	})
+	time.Sleep(200 * time.Millisecond) // any duplicate would arrive within this
+	mu.Lock()
+	for _, id := range append([]string{first}, missed...) {
+		if got[id] != 1 {
+			t.Errorf("event %s arrived %d times after the replay, want once", id, got[id])
+		}
+	}
+	mu.Unlock()
+
+	do(t, ctx, "open the webhook's page",
+		chromedp.Click(chromedp.Search(`//li[@data-testid="attention-item"]//a[normalize-space()="Warehouse sync"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="delivery-log"]`)),
+	)
+	var href string
+	waitFor(t, "a delivered row in the log", func() bool {
+		href, err = chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('tr[data-testid="log-row"]')]
+			.filter(r => r.innerText.includes('Delivered')).map(r => r.querySelector('a').getAttribute('href'))[0] ?? ''`))
+		return err == nil && href != ""
+	})
+	do(t, ctx, "open an attempt",
+		chromedp.Click(chromedp.CSS(`tr[data-testid="log-row"] a[href="`+href+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="response-body"]`)),
+	)
+	if body := text(t, ctx, `[data-testid="response-body"]`); !strings.Contains(body, `"thanks": "received TODO_CREATED"`) {
+		t.Errorf("the attempt shows the answer %q", body)
+	}
+	if status := text(t, ctx, `[data-testid="attempt-status"]`); status != "HTTP 200" {
+		t.Errorf("the attempt's status reads %q", status)
+	}
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
