@@ -287,8 +287,9 @@ func errOr(err, otherwise error) error {
 // EnableWebhook turns a webhook back on as healthy.
 func (s *Store) EnableWebhook(ctx context.Context, id string) (Webhook, error) {
 	defer s.changed()
+	// It is switched on after a successful health check, so the failure streak is over.
 	if err := checkAffected(s.write.ExecContext(ctx, `UPDATE webhooks SET enabled = 1, status = 'HEALTHY',
-		disabled_reason = '', disabled_at = NULL, updated_at = ? WHERE id = ?`, s.nowMS(), id)); err != nil {
+		disabled_reason = '', disabled_at = NULL, consecutive_failures = 0, updated_at = ? WHERE id = ?`, s.nowMS(), id)); err != nil {
 		return Webhook{}, err
 	}
 	return s.writtenWebhook(ctx, id)
