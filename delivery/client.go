@@ -10,10 +10,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -48,10 +50,54 @@ func guardian(allowPrivate bool) *ssrf.Guardian {
 
 // Client sends signed webhook requests through the outbound guard.
 type Client struct {
-	http      *http.Client
-	guard     *ssrf.Guardian
-	userAgent string
-	timeout   time.Duration
+	http         *http.Client
+	guard        *ssrf.Guardian
+	userAgent    string
+	timeout      time.Duration
+	allowPrivate bool
+	local        atomic.Pointer[localRoute]
+}
+
+// localRoute sends requests for URLs under prefix to a handler in this process.
+type localRoute struct {
+	prefix  string
+	handler http.Handler
+}
+
+// ServeLocally sends requests for URLs that start with prefix straight to h, in-process,
+// without the network: this server's own request inspector then works while the outbound
+// guard still refuses every other private address.
+func (c *Client) ServeLocally(prefix string, h http.Handler) {
+	c.local.Store(&localRoute{prefix: prefix, handler: h})
+}
+
+// isLocal reports whether a URL is served in-process.
+func (c *Client) isLocal(raw string) bool {
+	l := c.local.Load()
+	return l != nil && strings.HasPrefix(raw, l.prefix) && len(raw) > len(l.prefix)
+}
+
+// CheckURL is the package CheckURL with this client's settings: private targets as
+// configured, and this server's own inspector always allowed.
+func (c *Client) CheckURL(ctx context.Context, raw string) string {
+	return CheckURL(ctx, raw, c.allowPrivate || c.isLocal(strings.TrimSpace(raw)))
+}
+
+// roundTrip routes local URLs to the in-process handler and the rest to the network.
+type roundTrip struct {
+	c    *Client
+	next http.RoundTripper
+}
+
+func (rt roundTrip) RoundTrip(req *http.Request) (*http.Response, error) {
+	if l := rt.c.local.Load(); l != nil && rt.c.isLocal(req.URL.String()) {
+		rec := httptest.NewRecorder()
+		l.handler.ServeHTTP(rec, req.WithContext(req.Context()))
+		resp := rec.Result()
+		resp.Request = req
+		return resp, nil
+	}
+	return rt.next.RoundTrip(req)
 }
 
 // NewClient builds the outbound client: no proxy from the environment, no redirects,
@@ -73,16 +119,13 @@ func NewClient(o ClientOptions) *Client {
 		TLSHandshakeTimeout:   o.Timeout,
 		ResponseHeaderTimeout: o.Timeout,
 	}
-	return &Client{
-		http: &http.Client{
-			Transport:     tr,
-			Timeout:       o.Timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-		guard:     g,
-		userAgent: o.UserAgent,
-		timeout:   o.Timeout,
+	c := &Client{guard: g, userAgent: o.UserAgent, timeout: o.Timeout, allowPrivate: o.AllowPrivate}
+	c.http = &http.Client{
+		Transport:     roundTrip{c: c, next: tr},
+		Timeout:       o.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	return c
 }
 
 // Request is one signed POST to send.

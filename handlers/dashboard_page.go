@@ -25,8 +25,7 @@ func (s *Server) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := views.DashboardPage{Page: s.page(c, "Dashboard", "dashboard"), HasWebhooks: len(hooks) > 0,
-		NewWebhookURL: "/webhooks/new"}
+	d := views.DashboardPage{Page: s.page(c, "Dashboard", "dashboard"), HasWebhooks: len(hooks) > 0}
 	for _, w := range hooks {
 		switch {
 		case !w.Enabled:

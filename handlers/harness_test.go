@@ -57,8 +57,11 @@ func newTestApp(t *testing.T, opts ...func(*handlers.Options)) *testApp {
 	for _, f := range opts {
 		f(&o)
 	}
+	if o.Outbound == nil {
+		o.Outbound = testClient(o.AllowPrivateTargets)
+	}
 	if o.Engine == nil {
-		o.Engine = testEngine(t, st, o.AllowPrivateTargets)
+		o.Engine = testEngineWith(t, st, o.Outbound)
 	}
 	e, err := handlers.New(t.Context(), st, o)
 	if err != nil {
@@ -77,7 +80,17 @@ var testRetrySchedule = []time.Duration{20 * time.Millisecond, 40 * time.Millise
 // closes).
 func testEngine(t *testing.T, st *store.Store, allowPrivate bool) *delivery.Engine {
 	t.Helper()
-	client := delivery.NewClient(delivery.ClientOptions{AllowPrivate: allowPrivate, Timeout: 2 * time.Second, UserAgent: "Hookyard/test"})
+	return testEngineWith(t, st, testClient(allowPrivate))
+}
+
+func testClient(allowPrivate bool) *delivery.Client {
+	return delivery.NewClient(delivery.ClientOptions{AllowPrivate: allowPrivate, Timeout: 2 * time.Second, UserAgent: "Hookyard/test"})
+}
+
+// testEngineWith starts an engine that sends through client (shared with the handlers, so
+// this server's inspector bins are reached in-process).
+func testEngineWith(t *testing.T, st *store.Store, client *delivery.Client) *delivery.Engine {
+	t.Helper()
 	eng := delivery.NewEngine(st, client, delivery.Config{RetrySchedule: testRetrySchedule, Workers: 16, PerWebhook: 4,
 		RequestTimeout: 2 * time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err := eng.Start(t.Context()); err != nil {

@@ -11,6 +11,8 @@ import (
 func (s *Server) routes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
 	e.GET("/static/*", echo.WrapHandler(s.assets))
+	// Bins are public receivers, like any webhook endpoint: no session, no CSRF.
+	e.Any("/inspect/:id", s.receiveIntoBin)
 	if s.opts.Metrics != nil {
 		e.GET("/metrics", echo.WrapHandler(s.opts.Metrics))
 	}
@@ -54,6 +56,12 @@ func (s *Server) routes(e *echo.Echo) {
 	in.GET("/events", s.listEventsPage)
 	in.GET("/events/:id", s.showEventPage)
 	in.POST("/notifications/:id/dismiss", s.dismissNotification)
+	in.GET("/inspector", s.listBins)
+	in.POST("/inspector", s.createBin)
+	in.POST("/inspector/first-webhook", s.firstWebhook)
+	in.GET("/inspector/:id", s.showBin)
+	in.GET("/inspector/:id/requests", s.showBinRequests)
+	in.POST("/inspector/:id/delete", s.deleteBin)
 	in.GET("/account", s.showAccount)
 	in.POST("/account", s.saveAccount)
 	in.POST("/account/password", s.changePassword)

@@ -305,7 +305,7 @@ func (s *Server) submitBuilder(c echo.Context) error {
 // otherwise with a throwaway one.
 func (s *Server) builderTest(ctx context.Context, b builderState, existing store.Webhook) views.TestResult {
 	fe := fieldErrors{}
-	fe.add("url", delivery.CheckURL(ctx, b.values["url"], s.opts.AllowPrivateTargets))
+	fe.add("url", s.outbound.CheckURL(ctx, b.values["url"]))
 	if fe["url"] != "" {
 		return views.TestResult{Ran: true, Error: fe["url"]}
 	}

@@ -81,7 +81,7 @@ func (s *Server) checkWebhook(ctx context.Context, in webhookInput, owner store.
 		}
 	}
 	if !partial || in.URL != "" {
-		fe.add("url", delivery.CheckURL(ctx, in.URL, s.opts.AllowPrivateTargets))
+		fe.add("url", s.outbound.CheckURL(ctx, in.URL))
 	}
 	if err := s.checkEvents(ctx, "events", in.Events, fe); err != nil {
 		return err

@@ -189,7 +189,7 @@ func tableNames(t *testing.T, s *Store) []string {
 	return names
 }
 
-var schemaTables = []string{"api_tokens", "attempts", "deliveries", "event_types", "events", "goose_db_version",
+var schemaTables = []string{"api_tokens", "attempts", "bin_requests", "bins", "deliveries", "event_types", "events", "goose_db_version",
 	"idempotency_keys", "memberships", "missed_events", "notifications", "organizations", "projects", "sessions",
 	"settings", "users", "webhook_events", "webhook_hourly", "webhook_projects", "webhooks"}
 

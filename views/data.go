@@ -5,6 +5,7 @@ package views
 import (
 	"fmt"
 	"html"
+	"net/url"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -118,3 +119,5 @@ func EnumName(name string) templ.Component {
 	}
 	return templ.Raw(strings.Join(parts, "_<wbr>"))
 }
+
+func templURLEscape(s string) string { return url.QueryEscape(s) }

@@ -1,0 +1,199 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"hookyard/delivery"
+	"hookyard/store"
+	"hookyard/views"
+)
+
+// The built-in request inspector: bins on this server that keep what is POSTed to them and
+// check the signatures of Hookyard's own requests.
+
+// binURL is where a bin receives requests.
+func (s *Server) binURL(id string) string {
+	return strings.TrimSuffix(s.opts.BaseURL.String(), "/") + "/inspect/" + id
+}
+
+// InspectPrefix is the URL prefix of this server's bins, for Client.ServeLocally.
+func InspectPrefix(base string) string { return strings.TrimSuffix(base, "/") + "/inspect/" }
+
+func (s *Server) binFor(ctx context.Context, u *store.User, id string) (store.Bin, error) {
+	b, err := s.store.Bin(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && b.OwnerID != u.ID && !u.IsAdmin()) {
+		return store.Bin{}, errNotFound("bin")
+	}
+	return b, err
+}
+
+func (s *Server) listBins(c echo.Context) error {
+	bins, err := s.store.ListBins(c.Request().Context(), currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	urls := map[string]string{}
+	for _, b := range bins {
+		urls[b.ID] = s.binURL(b.ID)
+	}
+	return s.render(c, http.StatusOK, views.Inspector(views.InspectorPage{Page: s.page(c, "Request inspector", "inspector"), Bins: bins, BinURLs: urls}))
+}
+
+func (s *Server) createBin(c echo.Context) error {
+	b, err := s.store.CreateBin(c.Request().Context(), currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	return s.redirectWithFlash(c, "/inspector/"+b.ID, "Bin created. Use its URL for a webhook, then send a test.")
+}
+
+// firstWebhook makes a bin and opens the builder with its URL, so a first webhook can be
+// tried without a server of one's own.
+func (s *Server) firstWebhook(c echo.Context) error {
+	b, err := s.store.CreateBin(c.Request().Context(), currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/webhooks/new?name=My+first+webhook&url="+urlQueryEscape(s.binURL(b.ID)))
+}
+
+func (s *Server) deleteBin(c echo.Context) error {
+	ctx := c.Request().Context()
+	b, err := s.binFor(ctx, currentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteBin(ctx, b.ID); err != nil {
+		return notFoundAs(err, "bin")
+	}
+	return s.redirectWithFlash(c, "/inspector", "Bin deleted.")
+}
+
+func (s *Server) binPage(c echo.Context) (views.BinPage, error) {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	b, err := s.binFor(ctx, u, c.Param("id"))
+	if err != nil {
+		return views.BinPage{}, err
+	}
+	reqs, err := s.store.BinRequests(ctx, b.ID)
+	if err != nil {
+		return views.BinPage{}, err
+	}
+	_, types, err := s.subscribableTypes(ctx)
+	if err != nil {
+		return views.BinPage{}, err
+	}
+	d := views.BinPage{Page: s.page(c, "Bin", "inspector"), Bin: b, URL: s.binURL(b.ID)}
+	for _, r := range reqs {
+		d.Requests = append(d.Requests, s.inspect(ctx, u, r, types))
+	}
+	return d, nil
+}
+
+func (s *Server) showBin(c echo.Context) error {
+	d, err := s.binPage(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.Bin(d))
+}
+
+func (s *Server) showBinRequests(c echo.Context) error {
+	d, err := s.binPage(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.BinRequests(d))
+}
+
+// maxBinBody is the most a bin keeps of one request body.
+const maxBinBody = 1 << 20
+
+// receiveIntoBin is the bin's public URL: anyone may send to it, like a real receiver.
+func (s *Server) receiveIntoBin(c echo.Context) error {
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxBinBody+1))
+	if err != nil {
+		return err
+	}
+	if len(body) > maxBinBody {
+		return c.JSON(http.StatusRequestEntityTooLarge, map[string]string{"error": "bins keep bodies of at most 1 MiB"})
+	}
+	err = s.store.AddBinRequest(c.Request().Context(), c.Param("id"), c.Request().Method, c.Request().Header, body)
+	if errors.Is(err, store.ErrNotFound) {
+		return c.JSON(http.StatusNotFound, map[string]string{"error": "no such bin, or it has expired"})
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]bool{"received": true})
+}
+
+// inspect prepares one received request, checking its signatures against the webhook named
+// in the payload when the viewer may see that webhook.
+func (s *Server) inspect(ctx context.Context, viewer *store.User, r store.BinRequest, types map[string]store.EventType) views.InspectedRequest {
+	out := views.InspectedRequest{Request: r, Headers: headerRows(r.Headers), Body: prettyJSON(r.Body)}
+	var p delivery.Payload
+	if json.Unmarshal(r.Body, &p) != nil || p.Webhook.ID == "" {
+		out.Signatures = []views.SignatureCheck{{Header: "signatures", State: "unknown", Words: "Not a Hookyard delivery: the body names no webhook."}}
+		return out
+	}
+	out.Event = eventsText([]string{p.Event}, types)
+	w, err := s.webhookFor(ctx, viewer, p.Webhook.ID)
+	if err != nil {
+		out.Signatures = []views.SignatureCheck{{Header: "signatures", State: "unknown", Words: "Sent for a webhook you cannot see, so its secret cannot be checked here."}}
+		return out
+	}
+	secrets := w.SigningSecrets(r.ReceivedAt)
+	out.Signatures = []views.SignatureCheck{
+		checkBlue(r.Headers.Get("X-Signature"), secrets, r.Body),
+		checkStandard(r.Headers, secrets, r.Body),
+	}
+	return out
+}
+
+func checkBlue(got string, secrets []string, body []byte) views.SignatureCheck {
+	sc := views.SignatureCheck{Header: "X-Signature"}
+	switch {
+	case got == "":
+		sc.State, sc.Words = "missing", "The header is missing."
+	case slices.ContainsFunc(secrets, func(sec string) bool { return delivery.BlueSignature(sec, body) == got }):
+		sc.State, sc.Words = "ok", "HMAC-SHA256 of the body with the webhook's secret matches."
+	default:
+		sc.State, sc.Words = "bad", "It does not match the body with the webhook's secret: the body was changed, or another secret signed it."
+	}
+	return sc
+}
+
+func checkStandard(h http.Header, secrets []string, body []byte) views.SignatureCheck {
+	sc := views.SignatureCheck{Header: "webhook-signature"}
+	id, ts, sigs := h.Get("webhook-id"), h.Get("webhook-timestamp"), h.Get("webhook-signature")
+	t, err := strconv.ParseInt(ts, 10, 64)
+	if sigs == "" || id == "" || err != nil {
+		sc.State, sc.Words = "missing", "webhook-id, webhook-timestamp or webhook-signature is missing."
+		return sc
+	}
+	for _, sec := range secrets {
+		want, err := delivery.StandardSignature(sec, id, t, body)
+		if err != nil {
+			continue
+		}
+		for _, got := range strings.Fields(sigs) {
+			if got == want {
+				sc.State, sc.Words = "ok", "Standard Webhooks signature matches the webhook's secret."
+				return sc
+			}
+		}
+	}
+	sc.State, sc.Words = "bad", "No signature matches the body, id and timestamp with the webhook's secret."
+	return sc
+}

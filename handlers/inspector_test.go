@@ -1,0 +1,101 @@
+package handlers_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A bin on this server receives a real delivery from the engine while the outbound guard is
+// on (the default), and its page shows the signatures as verified; a tampered copy fails.
+func TestInspectorReceivesSignedDeliveryWithDefaultGuard(t *testing.T) {
+	f := newAPIFixture(t, roomyLogins) // private targets NOT allowed
+	b := f.signedInAs(f.mia)
+	p := b.post("/inspector", url.Values{})
+	wantPageStatus(t, p, http.StatusSeeOther)
+	binPath := p.Header.Get("Location")
+	if !strings.HasPrefix(binPath, "/inspector/bin_") {
+		t.Fatalf("creating a bin leads to %q", binPath)
+	}
+	binURL := f.srv.URL + "/inspect/" + strings.TrimPrefix(binPath, "/inspector/")
+
+	// The bin's loopback URL is accepted for a webhook although private targets are refused…
+	w := f.createWebhook(t, f.miaToken, map[string]any{"name": "Try it", "url": binURL})
+	// …while another loopback URL still is not.
+	r := f.api(f.miaToken, http.MethodPost, "/api/v1/webhooks", map[string]any{"name": "x", "url": f.srv.URL + "/elsewhere"})
+	wantFieldErrors(t, r, "url")
+
+	f.call(t, f.miaToken, http.MethodPost, "/api/v1/events", map[string]any{"event": "TODO_MOVED", "projectId": f.alpha.ID,
+		"currentValue": map[string]any{"title": "Ship it"}}, http.StatusAccepted)
+	deadline := time.Now().Add(5 * time.Second)
+	var page page
+	for time.Now().Before(deadline) {
+		page = b.get(binPath)
+		if page.Doc.Find(`[data-testid="bin-request"]`).Length() > 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	reqs := page.Doc.Find(`[data-testid="bin-request"]`)
+	if reqs.Length() != 1 {
+		t.Fatalf("the bin shows %d requests, want 1", reqs.Length())
+	}
+	if n := reqs.Find(`[data-testid="sig-ok"]`).Length(); n != 2 {
+		t.Errorf("%d signatures verified, want 2 (X-Signature and webhook-signature):\n%s", n, squash(reqs.Text()))
+	}
+	if !strings.Contains(reqs.Text(), "Record moved to another list") || !strings.Contains(reqs.Find(`[data-testid="bin-body"]`).Text(), `"title": "Ship it"`) {
+		t.Errorf("the request shows %q", squash(reqs.Text()))
+	}
+	if got := f.storedWebhook(t, w.ID); got.LastSuccessAt == nil {
+		t.Errorf("the delivery to the bin is not recorded as a success")
+	}
+
+	// A tampered copy with the same headers does not verify.
+	var first http.Header
+	var body []byte
+	bins, err := f.store.ListBins(t.Context(), f.mia.ID)
+	if err != nil || len(bins) != 1 {
+		t.Fatalf("bins: %v %v", bins, err)
+	}
+	got, err := f.store.BinRequests(t.Context(), bins[0].ID)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("bin requests: %v %v", got, err)
+	}
+	first, body = got[0].Headers, got[0].Body
+	tampered := bytes.Replace(body, []byte("Ship it"), []byte("Ship it NOW"), 1)
+	req, _ := http.NewRequest(http.MethodPost, binURL, bytes.NewReader(tampered))
+	for _, h := range []string{"Content-Type", "X-Signature", "webhook-id", "webhook-timestamp", "webhook-signature"} {
+		req.Header.Set(h, first.Get(h))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("posting to the bin: %d", resp.StatusCode)
+	}
+	newest := b.get(binPath).Doc.Find(`[data-testid="bin-request"]`).First()
+	if n := newest.Find(`[data-testid="sig-bad"]`).Length(); n != 2 {
+		t.Errorf("tampered request: %d signatures refused, want 2:\n%s", n, squash(newest.Text()))
+	}
+
+	// Another member cannot open the bin.
+	if p := f.signedInAs(f.otto).get(binPath); p.StatusCode != http.StatusNotFound {
+		t.Errorf("another member opens the bin: %d", p.StatusCode)
+	}
+	// An unknown bin refuses requests.
+	resp, err = http.Post(f.srv.URL+"/inspect/bin_nope", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown bin answers %d, want 404", resp.StatusCode)
+	}
+}

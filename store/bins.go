@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"net/http"
+	"time"
+)
+
+// BinLimit is how many requests a bin keeps; older ones make room.
+const BinLimit = 100
+
+// BinLifetime is how long a bin accepts and keeps requests.
+const BinLifetime = 7 * 24 * time.Hour
+
+// Bin is a request inspector URL owned by one person.
+type Bin struct {
+	ID        string    `json:"id"`
+	OwnerID   string    `json:"ownerId"`
+	CreatedAt time.Time `json:"createdAt"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// BinRequest is one request a bin received.
+type BinRequest struct {
+	ID         int64
+	BinID      string
+	ReceivedAt time.Time
+	Method     string
+	Headers    http.Header
+	Body       []byte
+}
+
+func scanBin(r scanner) (Bin, error) {
+	var b Bin
+	var created, expires int64
+	err := r.Scan(&b.ID, &b.OwnerID, &created, &expires)
+	b.CreatedAt, b.ExpiresAt = fromMS(created), fromMS(expires)
+	return b, notFound(err)
+}
+
+// CreateBin makes a new bin for a person, clearing expired bins on the way.
+func (s *Store) CreateBin(ctx context.Context, ownerID string) (Bin, error) {
+	now := s.nowMS()
+	b := Bin{ID: s.newID("bin", now), OwnerID: ownerID, CreatedAt: fromMS(now), ExpiresAt: fromMS(now + BinLifetime.Milliseconds())}
+	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM bins WHERE expires_at <= ?`, now); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO bins (id, owner_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+			b.ID, b.OwnerID, now, ms(b.ExpiresAt))
+		return err
+	})
+	return b, err
+}
+
+// Bin returns a bin that has not expired, or ErrNotFound.
+func (s *Store) Bin(ctx context.Context, id string) (Bin, error) {
+	return scanBin(s.read.QueryRowContext(ctx, `SELECT id, owner_id, created_at, expires_at FROM bins
+		WHERE id = ? AND expires_at > ?`, id, s.nowMS()))
+}
+
+// ListBins returns a person's live bins, newest first.
+func (s *Store) ListBins(ctx context.Context, ownerID string) ([]Bin, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, owner_id, created_at, expires_at FROM bins
+		WHERE owner_id = ? AND expires_at > ? ORDER BY id DESC`, ownerID, s.nowMS())
+	return collect(rows, err, scanBin)
+}
+
+// DeleteBin removes a bin and what it received.
+func (s *Store) DeleteBin(ctx context.Context, id string) error {
+	return checkAffected(s.write.ExecContext(ctx, `DELETE FROM bins WHERE id = ?`, id))
+}
+
+// AddBinRequest keeps a request in a live bin, dropping the oldest beyond BinLimit.
+// ErrNotFound means the bin does not exist or has expired.
+func (s *Store) AddBinRequest(ctx context.Context, binID, method string, h http.Header, body []byte) error {
+	headers, _ := json.Marshal(h)
+	return s.WithTx(ctx, func(tx *sql.Tx) error {
+		now := s.nowMS()
+		res, err := tx.ExecContext(ctx, `INSERT INTO bin_requests (bin_id, received_at, method, headers, body)
+			SELECT id, ?, ?, ?, ? FROM bins WHERE id = ? AND expires_at > ?`, now, method, string(headers), body, binID, now)
+		if err := checkAffected(res, err); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM bin_requests WHERE bin_id = ? AND id NOT IN
+			(SELECT id FROM bin_requests WHERE bin_id = ? ORDER BY id DESC LIMIT ?)`, binID, binID, BinLimit)
+		return err
+	})
+}
+
+// BinRequests returns what a bin received, newest first.
+func (s *Store) BinRequests(ctx context.Context, binID string) ([]BinRequest, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, bin_id, received_at, method, headers, body FROM bin_requests
+		WHERE bin_id = ? ORDER BY id DESC`, binID)
+	return collect(rows, err, func(r scanner) (BinRequest, error) {
+		var br BinRequest
+		var at int64
+		var h string
+		err := r.Scan(&br.ID, &br.BinID, &at, &br.Method, &h, &br.Body)
+		br.ReceivedAt = fromMS(at)
+		_ = json.Unmarshal([]byte(h), &br.Headers)
+		return br, err
+	})
+}
