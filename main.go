@@ -347,6 +347,9 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 		return err
 	}
 	go delivery.RunRetention(ctx, st, cfg.Retention, time.Minute, log)
+	if cfg.Demo {
+		go delivery.RunDemo(ctx, engine, st, 20*time.Second, log)
+	}
 	opts := handlers.Options{BaseURL: cfg.BaseURL, Version: version, Logger: log,
 		AllowPrivateTargets: cfg.AllowPrivateTargets, Outbound: client, Engine: engine,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), MaxPayload: cfg.MaxPayload}

@@ -154,3 +154,31 @@ func (s *Server) showEventPage(c echo.Context) error {
 	}
 	return s.render(c, http.StatusOK, views.Event(d))
 }
+
+// publishSample publishes a sample event of the chosen type in the chosen project, from the
+// events page, and shows who received it.
+func (s *Server) publishSample(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	types, access, err := s.publishContext(c)
+	if err != nil {
+		return err
+	}
+	typ, projectID := c.FormValue("event"), c.FormValue("projectId")
+	sample := delivery.SampleFor(typ)
+	fe := fieldErrors{}
+	in, err := s.checkEventBody(ctx, u, eventBody{Event: &typ, ProjectID: &projectID,
+		PreviousValue: sample.PreviousValue, CurrentValue: sample.CurrentValue}, "", types, access, fe)
+	if err != nil {
+		return err
+	}
+	if len(fe) > 0 {
+		s.setFlash(c, "bad", "Choose a project and an event type to publish a sample.")
+		return c.Redirect(http.StatusSeeOther, "/events")
+	}
+	out, _, err := s.opts.Engine.Publish(ctx, u.ID, []delivery.EventInput{in}, nil)
+	if err != nil {
+		return err
+	}
+	return s.redirectWithFlash(c, "/events/"+out[0].ID, "Sample event published to "+plural(out[0].Deliveries, "webhook")+".")
+}

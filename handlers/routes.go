@@ -55,6 +55,7 @@ func (s *Server) routes(e *echo.Echo) {
 	in.POST("/deliveries/:id/resend", s.resendPage)
 	in.GET("/events", s.listEventsPage)
 	in.GET("/events/:id", s.showEventPage)
+	in.POST("/events/sample", s.publishSample)
 	in.POST("/notifications/:id/dismiss", s.dismissNotification)
 	in.GET("/inspector", s.listBins)
 	in.POST("/inspector", s.createBin)

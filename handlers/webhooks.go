@@ -156,36 +156,13 @@ func (s *Server) inaccessibleProjects(ctx context.Context, w store.Webhook) ([]s
 	return ids, names, nil
 }
 
-// sampleValue is a small record of the kind an event type is about, for test requests.
-func sampleValue(t store.EventType) string {
-	switch t.Category {
-	case "Comments":
-		return `{"id":"cmt_sample","text":"Looks good to me!","author":{"name":"Sam Sample"}}`
-	case "Tags":
-		return `{"id":"tag_sample","name":"urgent","color":"red"}`
-	case "Lists":
-		return `{"id":"lst_sample","name":"In progress"}`
-	case "Custom fields":
-		return `{"id":"cf_sample","name":"Budget","type":"CURRENCY"}`
-	case "Checklists":
-		return `{"id":"chk_sample","name":"Launch checklist","item":{"name":"Write release notes","done":false}}`
-	}
-	return `{"id":"rec_sample","title":"Call the supplier","list":"To do","assignees":["Sam Sample"],"tags":["urgent"],"dueDate":"2026-12-01"}`
-}
-
 // sendTest sends one signed sample request for eventType to w (whose ID may be empty for an
 // unsaved webhook) and reports what happened.
 func (s *Server) sendTest(ctx context.Context, w store.Webhook, eventType string, project *store.Project) views.TestResult {
-	_, types, err := s.subscribableTypes(ctx)
-	if err != nil {
-		return views.TestResult{Ran: true, Error: "Could not read the event types: " + err.Error()}
-	}
-	t := types[eventType]
 	now := time.Now()
-	ev := delivery.EventData{ID: store.NewID("evt", now), Type: eventType, CreatedAt: now}
-	if eventType != delivery.HealthCheckEvent {
-		ev.CurrentValue = []byte(sampleValue(t))
-	}
+	sample := delivery.SampleFor(eventType)
+	ev := delivery.EventData{ID: store.NewID("evt", now), Type: eventType, CreatedAt: now,
+		PreviousValue: sample.PreviousValue, CurrentValue: sample.CurrentValue}
 	if project != nil {
 		ev.ProjectID, ev.OrganizationID = project.ID, project.OrganizationID
 	}

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"encoding/json"
+	"hookyard/delivery"
 	"net/http"
 	"slices"
 	"strings"
@@ -55,8 +56,9 @@ func TestWebhookAPITestSendsSignedRequest(t *testing.T) {
 		!slices.Equal(p.Webhook.Metadata.Events, []string{"TODO_MOVED"}) || !slices.Equal(p.Webhook.Metadata.ProjectIDs, []string{f.alpha.ID}) {
 		t.Errorf("payload webhook %+v", p.Webhook)
 	}
-	if string(p.PreviousValue) != "null" {
-		t.Errorf("previousValue %s, want null for a sample", p.PreviousValue)
+	// A moved record: the sample says where it was before and where it is now.
+	if want := delivery.SampleFor("TODO_MOVED"); string(p.PreviousValue) != string(want.PreviousValue) || string(p.CurrentValue) != string(want.CurrentValue) {
+		t.Errorf("values %s → %s, want the TODO_MOVED sample", p.PreviousValue, p.CurrentValue)
 	}
 	var current map[string]any
 	if err := json.Unmarshal(p.CurrentValue, &current); err != nil || len(current) == 0 {
