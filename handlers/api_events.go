@@ -276,9 +276,13 @@ func (s *Server) resend(ctx context.Context, d store.Delivery, w store.Webhook) 
 	if err != nil {
 		return store.Delivery{}, err
 	}
-	if ok, err := s.stillReceives(ctx, w, ev); err != nil || !ok {
-		return store.Delivery{}, errOr(err, problem(http.StatusConflict,
-			"This webhook no longer receives this event: its choices changed, or its owner lost access to the project."))
+	keep, err := s.receivesFilter(ctx, w)
+	if err != nil {
+		return store.Delivery{}, err
+	}
+	if !keep(ev) {
+		return store.Delivery{}, problem(http.StatusConflict,
+			"This webhook no longer receives this event: its choices changed, or its owner lost access to the project.")
 	}
 	nd := s.newDelivery(ev, w.ID)
 	nd.ResendOf = d.ID
@@ -293,27 +297,6 @@ func (s *Server) newDelivery(ev store.Event, webhookID string) store.Delivery {
 	now := s.now().Truncate(time.Millisecond)
 	return store.Delivery{ID: s.store.NextID("dlv"), EventID: ev.ID, WebhookID: webhookID, EventType: ev.Type,
 		Status: store.DeliveryPending, CreatedAt: now, UpdatedAt: now, NextAttemptAt: &now}
-}
-
-// stillReceives reports whether w would receive ev today (for resends and replays).
-func (s *Server) stillReceives(ctx context.Context, w store.Webhook, ev store.Event) (bool, error) {
-	owner, err := s.store.UserByID(ctx, w.OwnerID)
-	if err != nil {
-		return false, err
-	}
-	access, err := s.accessOf(ctx, owner)
-	if err != nil {
-		return false, err
-	}
-	r := delivery.Match(w, access, delivery.EventRef{Type: ev.Type, ProjectID: ev.ProjectID, OrganizationID: ev.OrganizationID})
-	return r == delivery.Receives, nil
-}
-
-func errOr(err, otherwise error) error {
-	if err != nil {
-		return err
-	}
-	return otherwise
 }
 
 func (s *Server) apiResendDelivery(c echo.Context) error {

@@ -112,7 +112,7 @@ func plural(n int, word string) string {
 }
 
 func (s *Server) attentionItem(c echo.Context, w store.Webhook) (views.AttentionItem, error) {
-	n, err := s.store.CountReplayable(c.Request().Context(), w.ID, missedSince(w))
+	n, err := s.replayable(c.Request().Context(), w)
 	return views.AttentionItem{Webhook: w, CSRF: csrfToken(c), Replayable: n}, err
 }
 

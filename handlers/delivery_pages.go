@@ -36,6 +36,15 @@ func headerRows(h http.Header) [][2]string {
 	return rows
 }
 
+// decodeJSON reads a stored JSON value keeping numbers exactly as written.
+func decodeJSON(raw json.RawMessage) any {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	_ = d.Decode(&v)
+	return v
+}
+
 // showDelivery is the attempt inspector.
 func (s *Server) showDelivery(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -139,12 +148,14 @@ func (s *Server) showEventPage(c echo.Context) error {
 	if p, err := s.store.Project(ctx, ev.ProjectID); err == nil {
 		project = p.Name + " (" + p.OrganizationName + ")"
 	}
-	data, _ := json.Marshal(struct {
-		PreviousValue json.RawMessage `json:"previousValue"`
-		CurrentValue  json.RawMessage `json:"currentValue"`
-	}{ev.PreviousValue, ev.CurrentValue})
+	// Shown as people wrote it: "Tom & Jerry", not "Tom \u0026 Jerry".
+	var data bytes.Buffer
+	_ = jsonEncode(&data, struct {
+		PreviousValue any `json:"previousValue"`
+		CurrentValue  any `json:"currentValue"`
+	}{decodeJSON(ev.PreviousValue), decodeJSON(ev.CurrentValue)})
 	d := views.EventPage{Page: s.page(c, "Event", "events"), Event: ev, Label: eventsText([]string{ev.Type}, types),
-		Project: project, Payload: prettyJSON(data)}
+		Project: project, Payload: prettyJSON(data.Bytes())}
 	for _, o := range outcomes {
 		vo := views.EventOutcome{WebhookID: o.WebhookID, WebhookName: o.WebhookName, State: o.State, Reason: o.Reason}
 		if o.Delivery != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"hookyard/delivery"
 	"hookyard/store"
 )
 
@@ -17,39 +18,50 @@ func (s *Server) replay(ctx context.Context, w store.Webhook, since time.Time, m
 	if !w.Enabled {
 		return 0, problem(http.StatusConflict, "The webhook is switched off. Turn it back on first; then replay.")
 	}
-	all, err := s.store.ReplayWork(ctx, w.ID, since, missedOnly)
-	if err != nil || len(all) == 0 {
+	keep, err := s.receivesFilter(ctx, w)
+	if err != nil {
 		return 0, err
 	}
-	var events []store.Event
-	for _, ev := range all {
-		ok, err := s.stillReceives(ctx, w, ev)
-		if err != nil {
-			return 0, err
-		}
-		if ok {
-			events = append(events, ev)
-		}
-	}
-	if len(events) == 0 {
-		return 0, nil
-	}
-	ds := make([]store.Delivery, len(events))
-	work := make([]store.PendingWork, len(events))
-	ids := make([]string, len(events))
-	for i, ev := range events {
-		ds[i] = s.newDelivery(ev, w.ID)
-		work[i] = store.PendingWork{Delivery: ds[i], Event: ev}
-		ids[i] = ev.ID
-	}
-	if err := s.store.AddDeliveries(ctx, ds); err != nil {
-		return 0, err
-	}
-	if err := s.store.ForgetMissed(ctx, w.ID, ids); err != nil {
+	work, err := s.store.Replay(ctx, w.ID, since, missedOnly, keep, func(ev store.Event) store.Delivery {
+		return s.newDelivery(ev, w.ID)
+	})
+	if err != nil || len(work) == 0 {
 		return 0, err
 	}
 	s.opts.Engine.Enqueue(work)
-	return len(ds), nil
+	return len(work), nil
+}
+
+// replayable counts what "Replay missed" would send now.
+func (s *Server) replayable(ctx context.Context, w store.Webhook) (int, error) {
+	keep, err := s.receivesFilter(ctx, w)
+	if err != nil {
+		return 0, err
+	}
+	events, err := s.store.ReplayWork(ctx, w.ID, missedSince(w), true)
+	n := 0
+	for _, ev := range events {
+		if keep(ev) {
+			n++
+		}
+	}
+	return n, err
+}
+
+// receivesFilter reports, for any event, whether w would receive it today.
+func (s *Server) receivesFilter(ctx context.Context, w store.Webhook) (func(store.Event) bool, error) {
+	owner, err := s.store.UserByID(ctx, w.OwnerID)
+	if err != nil {
+		return nil, err
+	}
+	access, err := s.accessOf(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	w.Enabled = true // replays happen once it is back on
+	return func(ev store.Event) bool {
+		return delivery.Match(w, access, delivery.EventRef{Type: ev.Type, ProjectID: ev.ProjectID, OrganizationID: ev.OrganizationID}) == delivery.Receives
+	}, nil
 }
 
 // missedSince is when a webhook's missed events start: its last switch-off.

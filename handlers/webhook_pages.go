@@ -409,7 +409,7 @@ func (s *Server) webhookPageData(c echo.Context, w store.Webhook) (views.Webhook
 		return d, err
 	}
 	if w.Enabled {
-		if d.Replayable, err = s.store.CountReplayable(ctx, w.ID, missedSince(w)); err != nil {
+		if d.Replayable, err = s.replayable(ctx, w); err != nil {
 			return d, err
 		}
 	}

@@ -303,10 +303,10 @@ func (s *Server) webhookJSON(ctx context.Context, w store.Webhook, secret string
 
 // stateFilter validates the ?state= filter.
 func stateFilter(v string) (string, error) {
-	if v == "" || slices.Contains([]string{"enabled", "disabled", "unhealthy"}, v) {
+	if v == "" || slices.Contains([]string{"enabled", "disabled", "unhealthy", "working", "failing"}, v) {
 		return v, nil
 	}
-	p := problem(http.StatusBadRequest, "state must be enabled, disabled or unhealthy.")
-	p.Errors = []FieldError{{Field: "state", Message: "Use enabled, disabled or unhealthy."}}
+	p := problem(http.StatusBadRequest, "state must be enabled, disabled, unhealthy, working or failing.")
+	p.Errors = []FieldError{{Field: "state", Message: "Use enabled, disabled, unhealthy, working or failing."}}
 	return "", p
 }

@@ -203,6 +203,10 @@ func (s *Store) PendingStats(ctx context.Context, ownerID string) (pending int, 
 // with missedOnly, those it failed, had cancelled or kept as missed since the given time;
 // otherwise every event it received or missed since then.
 func (s *Store) ReplayWork(ctx context.Context, webhookID string, since time.Time, missedOnly bool) ([]Event, error) {
+	return replayWork(ctx, s.read, webhookID, since, missedOnly)
+}
+
+func replayWork(ctx context.Context, q querier, webhookID string, since time.Time, missedOnly bool) ([]Event, error) {
 	statusFilter, sinceCol := ``, `d.created_at`
 	if missedOnly {
 		// A delivery that failed or was cancelled when the webhook went off was last
@@ -213,27 +217,38 @@ func (s *Store) ReplayWork(ctx context.Context, webhookID string, since time.Tim
 		statusFilter = ` AND d.status IN ('failed', 'cancelled') AND NOT EXISTS (SELECT 1 FROM deliveries d2
 			WHERE d2.webhook_id = d.webhook_id AND d2.event_id = d.event_id AND d2.status IN ('succeeded', 'pending'))`
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+prefixed("e.", eventColumns)+` FROM events e WHERE e.id IN (
+	rows, err := q.QueryContext(ctx, `SELECT `+prefixed("e.", eventColumns)+` FROM events e WHERE e.id IN (
 			SELECT d.event_id FROM deliveries d WHERE d.webhook_id = ? AND `+sinceCol+` >= ?`+statusFilter+`
 			UNION SELECT m.event_id FROM missed_events m WHERE m.webhook_id = ? AND m.created_at >= ?)
 		ORDER BY e.id`, webhookID, ms(since), webhookID, ms(since))
 	return collect(rows, err, scanEvent)
 }
 
-// ForgetMissed drops a webhook's missed records for the given events (they were replayed).
-func (s *Store) ForgetMissed(ctx context.Context, webhookID string, eventIDs []string) error {
-	return s.WithTx(ctx, func(tx *sql.Tx) error {
-		for _, id := range eventIDs {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM missed_events WHERE webhook_id = ? AND event_id = ?`, webhookID, id); err != nil {
+// Replay sends events to a webhook again, atomically: it reads what ReplayWork would return,
+// keeps those the webhook still receives (keep), stores a new pending delivery for each
+// (made by newDelivery), and forgets the missed records of everything it looked at. Two
+// replays at once therefore never send an event twice.
+func (s *Store) Replay(ctx context.Context, webhookID string, since time.Time, missedOnly bool,
+	keep func(Event) bool, newDelivery func(Event) Delivery) ([]PendingWork, error) {
+	var work []PendingWork
+	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+		work = work[:0]
+		events, err := replayWork(ctx, tx, webhookID, since, missedOnly)
+		if err != nil {
+			return err
+		}
+		var ds []Delivery
+		for _, ev := range events {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM missed_events WHERE webhook_id = ? AND event_id = ?`, webhookID, ev.ID); err != nil {
 				return err
 			}
+			if keep(ev) {
+				d := newDelivery(ev)
+				ds = append(ds, d)
+				work = append(work, PendingWork{Delivery: d, Event: ev})
+			}
 		}
-		return nil
+		return insertDeliveries(ctx, tx, ds)
 	})
-}
-
-// CountReplayable returns how many events ReplayWork(missedOnly) would return.
-func (s *Store) CountReplayable(ctx context.Context, webhookID string, since time.Time) (int, error) {
-	evs, err := s.ReplayWork(ctx, webhookID, since, true)
-	return len(evs), err
+	return work, err
 }

@@ -188,7 +188,8 @@ func (s *Store) Webhook(ctx context.Context, id string) (Webhook, error) {
 // WebhookFilter narrows a webhook list; zero fields do not filter.
 type WebhookFilter struct {
 	OwnerID string
-	// State is "enabled", "disabled" or "unhealthy".
+	// State is "enabled", "disabled", "unhealthy" (switched off after failing), "working"
+	// (on, last attempt fine) or "failing" (on, last attempts failed).
 	State string
 }
 
@@ -206,6 +207,10 @@ func (s *Store) ListWebhooks(ctx context.Context, f WebhookFilter, p Page) ([]We
 		where = append(where, `enabled = 0`)
 	case "unhealthy":
 		where = append(where, `status = 'UNHEALTHY'`)
+	case "working":
+		where = append(where, `enabled = 1 AND consecutive_failures = 0`)
+	case "failing":
+		where = append(where, `enabled = 1 AND consecutive_failures > 0`)
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE `+
 		strings.Join(where, ` AND `)+` ORDER BY id LIMIT ?`, append(args, p.Limit+1)...)

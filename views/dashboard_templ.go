@@ -178,7 +178,7 @@ func Dashboard(d DashboardPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<div class=\"stats\"><a class=\"stat\" href=\"/webhooks?state=enabled\" data-testid=\"stat-healthy\"><div class=\"n\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<div class=\"stats\"><a class=\"stat\" href=\"/webhooks?state=working\" data-testid=\"stat-healthy\"><div class=\"n\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -191,7 +191,7 @@ func Dashboard(d DashboardPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</div><div class=\"l\">Working</div></a> <a class=\"stat\" href=\"/webhooks?state=unhealthy\" data-testid=\"stat-failing\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</div><div class=\"l\">Working</div></a> <a class=\"stat\" href=\"/webhooks?state=failing\" data-testid=\"stat-failing\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

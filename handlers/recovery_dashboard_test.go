@@ -1,0 +1,274 @@
+package handlers_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"hookyard/store"
+)
+
+// recoveryStat is the figure of a dashboard stat tile.
+func recoveryStat(p page, id string) string {
+	return squash(recoveryByTestID(p, id).Find(".n").Text())
+}
+
+// recoveryStats are the figures of the webhook-state tiles: working, failing, switched off.
+func recoveryStats(p page) [3]string {
+	return [3]string{recoveryStat(p, "stat-healthy"), recoveryStat(p, "stat-failing"), recoveryStat(p, "stat-off")}
+}
+
+// The dashboard counts webhooks by state, attempts and success over 24 hours, p95 and the
+// backlog — a member's own webhooks, an admin's all — and lists switched-off ones with their
+// reason; the owner gets a notice that only they can dismiss.
+func TestRecoveryDashboard(t *testing.T) {
+	f := newWebhookFixture(t, allowPrivate, roomyLogins)
+	ok := newReceiver(t, http.StatusOK, "ok")
+	bad := newReceiver(t, http.StatusInternalServerError, "down")
+	working := f.createWebhook(t, f.miaToken, map[string]any{"name": "Working hook", "url": ok.URL, "events": []string{"TODO_CREATED"}, "projectIds": []string{}})
+	busy := f.createWebhook(t, f.miaToken, map[string]any{"name": "Busy hook", "url": recoveryRetryLaterURL(t), "events": []string{"TODO_MOVED"}, "projectIds": []string{}})
+	broken := f.createWebhook(t, f.miaToken, map[string]any{"name": "Broken hook", "url": bad.URL, "events": []string{"TODO_DELETED"}, "projectIds": []string{}})
+	f.createWebhook(t, f.ottoToken, map[string]any{"name": "Otto's hook", "url": ok.URL, "events": []string{"TODO_CREATED"}, "projectIds": []string{}})
+
+	for _, typ := range []string{"TODO_CREATED", "TODO_MOVED", "TODO_DELETED"} {
+		if p := f.recoveryPublish(t, f.adminToken, typ, f.alpha.ID, map[string]any{"title": typ}); p.Deliveries != 1 {
+			t.Fatalf("%s: %d deliveries, want 1", typ, p.Deliveries)
+		}
+	}
+	f.recoverySettled(t, working.ID)
+	off := f.recoveryWaitOff(t, broken.ID)
+	recoveryWait(t, "the busy webhook's first attempt is recorded", func() bool {
+		w := f.storedWebhook(t, busy.ID)
+		return w.ConsecutiveFailures == 1
+	})
+	wantReason := "5 attempts failed for TODO_DELETED: HTTP 500"
+	if !strings.Contains(off.DisabledReason, wantReason) {
+		t.Fatalf("switched off because %q, want %q", off.DisabledReason, wantReason)
+	}
+
+	mia := f.signedInAs(f.mia)
+	p := mia.get("/")
+	wantPageStatus(t, p, http.StatusOK)
+	if got := recoveryStats(p); got != [3]string{"1", "1", "1"} {
+		t.Errorf("Mia's dashboard: working/failing/off %v, want 1/1/1", got)
+	}
+	// 7 attempts (1 succeeded, 1 asked to retry later, 5 failed): 1 in 7 succeeded.
+	if rate, all := recoveryStat(p, "stat-rate"), recoveryText(p, "stat-rate"); rate != "14%" || !strings.Contains(all, "7 attempts") {
+		t.Errorf("Mia's success rate %q (%q), want 14%% of 7 attempts", rate, all)
+	}
+	if p95 := recoveryStat(p, "stat-p95"); !regexp.MustCompile(`^\d+(\.\d+)? m?s$`).MatchString(p95) {
+		t.Errorf("Mia's p95 %q, want a duration", p95)
+	}
+	if n := recoveryStat(p, "stat-pending"); n != "1" {
+		t.Errorf("Mia's backlog %q, want 1 (the delivery waiting for its retry)", n)
+	}
+	items := recoveryByTestID(p, "attention-item")
+	if items.Length() != 1 {
+		t.Fatalf("Mia's needs-attention list has %d items, want 1: %q", items.Length(), recoveryText(p, "attention"))
+	}
+	if id, _ := items.Attr("id"); id != "attention-"+broken.ID || !strings.Contains(squash(items.Text()), "Broken hook") {
+		t.Errorf("attention item %s %q, want the broken webhook", id, squash(items.Text()))
+	}
+	if reason := squash(items.Find(`[data-testid="disabled-reason"]`).Text()); !strings.Contains(reason, wantReason) {
+		t.Errorf("attention reason %q, want %q", reason, wantReason)
+	}
+	if btn := squash(items.Find(`[data-testid="reenable"]`).Text()); !strings.HasPrefix(btn, "Re-enable") {
+		t.Errorf("attention item has no Re-enable button (%q)", btn)
+	}
+	notices := recoveryByTestID(p, "notice")
+	if notices.Length() != 1 {
+		t.Fatalf("Mia sees %d notices, want 1", notices.Length())
+	}
+	if txt := squash(notices.Text()); !strings.Contains(txt, "Broken hook") || !strings.Contains(txt, wantReason) {
+		t.Errorf("notice %q does not name the webhook and the reason", txt)
+	}
+	action, _ := notices.Find("form").Attr("action")
+	if !strings.HasPrefix(action, "/notifications/") || !strings.HasSuffix(action, "/dismiss") {
+		t.Fatalf("notice's Dismiss posts to %q", action)
+	}
+
+	admin := f.signedInAs(f.admin)
+	p = admin.get("/")
+	if got := recoveryStats(p); got != [3]string{"2", "1", "1"} {
+		t.Errorf("admin's dashboard: working/failing/off %v, want 2/1/1 (every webhook)", got)
+	}
+	if rate, all := recoveryStat(p, "stat-rate"), recoveryText(p, "stat-rate"); rate != "14%" || !strings.Contains(all, "7 attempts") {
+		t.Errorf("admin's success rate %q (%q), want 14%% of 7 attempts", rate, all)
+	}
+	if n := recoveryStat(p, "stat-pending"); n != "1" {
+		t.Errorf("admin's backlog %q, want 1", n)
+	}
+	if n := recoveryByTestID(p, "attention-item").Length(); n != 1 {
+		t.Errorf("admin's needs-attention list has %d items, want 1", n)
+	}
+	if n := recoveryByTestID(p, "notice").Length(); n != 0 {
+		t.Errorf("the admin sees %d notices about Mia's webhook, want 0 (the owner is told)", n)
+	}
+
+	otto := f.signedInAs(f.otto)
+	p = otto.get("/")
+	if got := recoveryStats(p); got != [3]string{"1", "0", "0"} {
+		t.Errorf("Otto's dashboard: working/failing/off %v, want 1/0/0 (his own webhook only)", got)
+	}
+	if rate, all := recoveryStat(p, "stat-rate"), recoveryText(p, "stat-rate"); rate != "—" || !strings.Contains(all, "0 attempts") {
+		t.Errorf("Otto's success rate %q (%q), want — of 0 attempts", rate, all)
+	}
+	if n := recoveryStat(p, "stat-pending"); n != "0" {
+		t.Errorf("Otto's backlog %q, want 0", n)
+	}
+	if recoveryByTestID(p, "attention-item").Length() != 0 || recoveryByTestID(p, "all-good").Length() != 1 {
+		t.Errorf("Otto's needs-attention list: %q, want “nothing”", recoveryText(p, "attention"))
+	}
+	if strings.Contains(p.Body, "Broken hook") || recoveryByTestID(p, "notice").Length() != 0 {
+		t.Errorf("Otto's dashboard shows Mia's webhook or notice")
+	}
+	// Otto cannot dismiss Mia's notice.
+	wantPageStatus(t, otto.post(action, nil), http.StatusNotFound)
+	if n := recoveryByTestID(mia.get("/"), "notice").Length(); n != 1 {
+		t.Fatalf("after Otto's dismiss Mia sees %d notices, want 1", n)
+	}
+
+	// Mia dismisses it; it is gone, and cannot be dismissed twice.
+	wantSeeOther(t, mia.post(action, nil), "/")
+	p = mia.get("/")
+	if n := recoveryByTestID(p, "notice").Length(); n != 0 {
+		t.Errorf("after Dismiss Mia sees %d notices", n)
+	}
+	if recoveryByTestID(p, "attention-item").Length() != 1 {
+		t.Errorf("dismissing the notice removed the webhook from “needs attention”")
+	}
+	wantPageStatus(t, mia.post(action, nil), http.StatusNotFound)
+
+	// Someone with no webhooks is offered to create the first one.
+	nina := f.signedInAs(f.member("nina@example.com", "Nina New"))
+	p = nina.get("/")
+	first := recoveryByTestID(p, "first-webhook")
+	if first.Length() != 1 {
+		t.Fatalf("no first-webhook panel for someone without webhooks")
+	}
+	// A link to the builder, or a button that makes one pointed at the request inspector.
+	offered := first.Find("a, button").FilterFunction(func(_ int, s *goquery.Selection) bool {
+		return squash(s.Text()) == "Create your first webhook"
+	})
+	if offered.Length() != 1 {
+		t.Errorf("first-webhook panel %q has no “Create your first webhook” link or button", squash(first.Text()))
+	}
+	if recoveryByTestID(p, "stat-healthy").Length() != 0 {
+		t.Errorf("empty dashboard shows stats")
+	}
+}
+
+// From the dashboard, Re-enable answers with just the list item: "Still off" while the URL
+// fails, "Back on" once it answers, and then the missed events are sent once each.
+func TestRecoveryDashboardReenableInPlace(t *testing.T) {
+	f := newWebhookFixture(t, allowPrivate)
+	rcv := newReceiver(t, http.StatusInternalServerError, "down")
+	hook := f.createWebhook(t, f.miaToken, map[string]any{"name": "Broken hook", "url": rcv.URL, "events": []string{}, "projectIds": []string{}})
+	first := f.recoveryPublish(t, f.adminToken, "TODO_CREATED", f.alpha.ID, map[string]any{"n": 0})
+	f.recoveryWaitOff(t, hook.ID)
+	var missed []string
+	for i := range 2 {
+		missed = append(missed, f.recoveryPublish(t, f.adminToken, "TODO_MOVED", f.alpha.ID, map[string]any{"n": i + 1}).ID)
+	}
+
+	b := f.signedInAs(f.mia)
+	p := b.get("/")
+	if btn := squash(recoveryByTestID(p, "reenable").Text()); btn != "Re-enable and send 3 missed" {
+		t.Errorf("Re-enable button %q, want “Re-enable and send 3 missed”", btn)
+	}
+	path := "/webhooks/" + hook.ID + "/enable"
+	form := url.Values{"view": {"attention"}, "replay": {"1"}}
+
+	// Without the CSRF token nothing happens.
+	sent := len(rcv.requests())
+	wantPageStatus(t, b.postRaw(path, form), http.StatusForbidden)
+	if n := len(rcv.recoverySince(sent)); n != 0 {
+		t.Errorf("a re-enable without CSRF token sent %d requests", n)
+	}
+
+	fragment := func(p page) {
+		t.Helper()
+		wantPageStatus(t, p, http.StatusOK)
+		body := strings.TrimSpace(p.Body)
+		if !strings.HasPrefix(body, `<li id="attention-`+hook.ID+`"`) || !strings.HasSuffix(body, "</li>") || strings.Count(body, "<li") != 1 {
+			t.Fatalf("re-enable from the dashboard answered more than the list item:\n%s", body)
+		}
+		for _, s := range []string{"<html", "<main", "<nav", "<body"} {
+			if strings.Contains(body, s) {
+				t.Errorf("fragment contains %s", s)
+			}
+		}
+	}
+
+	// Still failing: still off, with the reason shown in place.
+	p = b.post(path, form)
+	fragment(p)
+	if res := recoveryText(p, "reenable-result"); !strings.Contains(res, "Still off") || !strings.Contains(res, "500") {
+		t.Errorf("result %q, want “Still off” with the HTTP status", res)
+	}
+	if recoveryByTestID(p, "reenable").Length() != 1 {
+		t.Errorf("the Re-enable button is gone after a failed attempt")
+	}
+	if w := f.storedWebhook(t, hook.ID); w.Enabled {
+		t.Errorf("the webhook was switched on though its health check failed")
+	}
+	got := rcv.recoverySince(sent)
+	if len(got) != 1 || recoveryHealthChecks(got) != 1 {
+		t.Errorf("a failed re-enable sent %d requests (%d health checks), want just the health check", len(got), recoveryHealthChecks(got))
+	}
+
+	// Answering again: back on, healthy, and the missed events go out once each.
+	rcv.answer(http.StatusOK, "ok")
+	sent = len(rcv.requests())
+	p = b.post(path, form)
+	fragment(p)
+	if res := recoveryText(p, "reenable-result"); !strings.Contains(res, "Back on") || !strings.Contains(res, "3 missed event(s)") {
+		t.Errorf("result %q, want “Back on” with 3 missed events being sent", res)
+	}
+	if recoveryByTestID(p, "reenable").Length() != 0 || recoveryByTestID(p, "disabled-reason").Length() != 0 {
+		t.Errorf("the item still offers Re-enable or shows a reason after coming back on")
+	}
+	if w := f.storedWebhook(t, hook.ID); !w.Enabled || w.Status != store.StatusHealthy {
+		t.Errorf("after Back on: enabled %v status %s", w.Enabled, w.Status)
+	}
+	all := append([]string{first.ID}, missed...)
+	recoveryWait(t, "the missed events arrive", func() bool { return len(recoveryCountByEvent(t, rcv.recoverySince(sent))) >= len(all) })
+	f.recoverySettled(t, hook.ID)
+	time.Sleep(lateDuplicates)
+	recoveryWantOnceEach(t, "after Re-enable from the dashboard", recoveryCountByEvent(t, rcv.recoverySince(sent)), all...)
+
+	p = b.get("/")
+	if recoveryByTestID(p, "attention-item").Length() != 0 || recoveryStat(p, "stat-off") != "0" {
+		t.Errorf("after Back on the dashboard still lists the webhook as off: %v", recoveryStats(p))
+	}
+}
+
+// A webhook switched back on after a passing health check is working again: the dashboard
+// counts it as working, and its page says so.
+func TestRecoveryReenabledWebhookCountsAsWorking(t *testing.T) {
+	f := newWebhookFixture(t, allowPrivate)
+	rcv := newReceiver(t, http.StatusInternalServerError, "down")
+	hook := f.createWebhook(t, f.miaToken, map[string]any{"name": "Broken hook", "url": rcv.URL, "events": []string{}, "projectIds": []string{}})
+	f.recoveryPublish(t, f.adminToken, "TODO_CREATED", f.alpha.ID, nil)
+	f.recoveryWaitOff(t, hook.ID)
+	rcv.answer(http.StatusOK, "ok")
+	f.call(t, f.miaToken, http.MethodPost, "/api/v1/webhooks/"+hook.ID+"/enable", map[string]any{"replayMissed": false}, http.StatusOK)
+
+	b := f.signedInAs(f.mia)
+	p := b.get("/")
+	if got := recoveryStats(p); got != [3]string{"1", "0", "0"} {
+		t.Errorf("dashboard after a passing re-enable: working/failing/off %v, want 1/0/0", got)
+	}
+	p = b.get("/webhooks/" + hook.ID)
+	if words := recoveryText(p, "state-words"); words != "On and working." {
+		t.Errorf("webhook page after a passing re-enable says %q (badge %q), want “On and working.”", words, recoveryText(p, "state"))
+	}
+	if n := recoveryText(p, "consecutive"); n != "0" {
+		t.Errorf("failures in a row after a passing health check: %s, want 0", n)
+	}
+}
