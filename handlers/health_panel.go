@@ -24,6 +24,9 @@ func millis(ms *float64) string {
 	if *ms >= 1000 {
 		return fmt.Sprintf("%.1f s", *ms/1000)
 	}
+	if *ms < 10 {
+		return fmt.Sprintf("%.1f ms", *ms)
+	}
 	return fmt.Sprintf("%.0f ms", *ms)
 }
 
@@ -103,7 +106,7 @@ func hourlyChart(hours []store.HourStats, now time.Time) views.Chart {
 		c.Summary = "No attempts in the last 24 hours."
 		return c
 	}
-	c.Summary = fmt.Sprintf("%d attempts in the last 24 hours: %d succeeded, %d failed. Busiest hour: %s UTC with %d.",
-		total, total-failed, failed, c.Bars[busiest].Hour.Format("15:04"), c.Bars[busiest].OK+c.Bars[busiest].Failed)
+	c.Summary = fmt.Sprintf("%s in the last 24 hours: %d succeeded, %d failed. Busiest hour: %s UTC with %d.",
+		plural(total, "attempt"), total-failed, failed, c.Bars[busiest].Hour.Format("15:04"), c.Bars[busiest].OK+c.Bars[busiest].Failed)
 	return c
 }
