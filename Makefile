@@ -1,5 +1,5 @@
 # Hookyard: the two commands a newcomer needs are `make run` and `make test`.
-.PHONY: run test generate build bench lint
+.PHONY: run test generate build bench lint docs
 
 run: ## start the server on data/hookyard.db with demo data
 	go run . serve --demo --db data/hookyard.db
@@ -14,8 +14,11 @@ build: ## a single binary in bin/
 	go build -o bin/hookyard .
 
 bench: ## print performance figures
-	go test -run '^$$' -bench . -benchmem ./...
+	go run ./bench
 
 lint: ## formatting and vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
+
+docs: ## refresh the README screenshots in docs/ (needs Chromium)
+	DOCS_DIR=$(CURDIR)/docs go test -count=1 -run TestBrowserFirstFiveMinutes ./e2e
