@@ -35,15 +35,7 @@ func TestBrowserWebhookBuilder(t *testing.T) {
 	}))
 	defer recv.Close()
 
-	do(t, ctx, "create the admin",
-		chromedp.Navigate(srv.setupURL),
-		chromedp.WaitVisible(chromedp.CSS("#name")),
-		chromedp.SendKeys(chromedp.CSS("#name"), "Grace Admin"),
-		chromedp.SendKeys(chromedp.CSS("#email"), "grace@example.com"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery"),
-		chromedp.Click(button("Create admin account")),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="whoami"]`)),
-	)
+	setupAdmin(t, ctx, srv)
 	started := time.Now()
 	do(t, ctx, "open the builder from the webhooks page",
 		chromedp.Click(chromedp.Search(`//nav//a[normalize-space()="Webhooks"]`)),

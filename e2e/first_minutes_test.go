@@ -28,15 +28,8 @@ func TestBrowserFirstFiveMinutes(t *testing.T) {
 	}
 	started := time.Now()
 
-	do(t, ctx, "create the admin",
-		chromedp.Navigate(srv.setupURL),
-		chromedp.WaitVisible(chromedp.CSS("#name")),
-		chromedp.SendKeys(chromedp.CSS("#name"), "Grace Admin"),
-		chromedp.SendKeys(chromedp.CSS("#email"), "grace@example.com"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery"),
-		chromedp.Click(button("Create admin account")),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="first-webhook"]`)),
-	)
+	setupAdmin(t, ctx, srv)
+	do(t, ctx, "see the first-webhook offer", chromedp.WaitVisible(chromedp.CSS(`[data-testid="first-webhook"]`)))
 	do(t, ctx, "create the first webhook",
 		chromedp.Click(button("Create your first webhook")),
 		chromedp.WaitVisible(chromedp.CSS("#summary")),

@@ -408,3 +408,17 @@ func fullPagePNG(ctx context.Context) ([]byte, error) {
 		return r.Data, err
 	})
 }
+
+// setupAdmin creates the first admin, Grace, through the setup link; the tab is left signed in.
+func setupAdmin(t *testing.T, ctx context.Context, srv *server) {
+	t.Helper()
+	do(t, ctx, "create the admin",
+		chromedp.Navigate(srv.setupURL),
+		chromedp.WaitVisible(chromedp.CSS("#name")),
+		chromedp.SendKeys(chromedp.CSS("#name"), "Grace Admin"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "grace@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery"),
+		chromedp.Click(button("Create admin account")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="whoami"]`)),
+	)
+}

@@ -41,14 +41,8 @@ func TestBrowserRecovery(t *testing.T) {
 	}))
 	defer recv.Close()
 
-	do(t, ctx, "create the admin",
-		chromedp.Navigate(srv.setupURL),
-		chromedp.WaitVisible(chromedp.CSS("#name")),
-		chromedp.SendKeys(chromedp.CSS("#name"), "Grace Admin"),
-		chromedp.SendKeys(chromedp.CSS("#email"), "grace@example.com"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery"),
-		chromedp.Click(button("Create admin account")),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="whoami"]`)),
+	setupAdmin(t, ctx, srv)
+	do(t, ctx, "create an API token",
 		chromedp.Navigate(srv.base+"/settings/tokens"),
 		chromedp.SendKeys(inputLabelled("What is it for?"), "platform"),
 		chromedp.Click(button("Create token")),

@@ -183,8 +183,7 @@ func (s *Server) apiEnableWebhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	since := missedSince(w)
-	w, res, err := s.enableWebhook(ctx, w)
+	w, res, replayed, err := s.reenable(ctx, w, b.ReplayMissed)
 	if err != nil {
 		return err
 	}
@@ -194,12 +193,6 @@ func (s *Server) apiEnableWebhook(c echo.Context) error {
 		p.Title = "Health check failed"
 		p.HealthCheck = &hc
 		return p
-	}
-	replayed := 0
-	if b.ReplayMissed {
-		if replayed, err = s.replay(ctx, w, since, true); err != nil {
-			return err
-		}
 	}
 	out, err := s.webhookJSON(ctx, w, "")
 	if err != nil {

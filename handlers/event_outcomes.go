@@ -76,11 +76,7 @@ func (s *Server) eventOutcomes(ctx context.Context, viewer *store.User, ev store
 			out = append(out, o)
 			continue
 		}
-		owner, err := s.store.UserByID(ctx, w.OwnerID)
-		if err != nil {
-			return nil, err
-		}
-		access, err := s.accessOf(ctx, owner)
+		owner, access, err := s.ownerAccess(ctx, w)
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"hookyard/delivery"
 	"hookyard/store"
+	"hookyard/views"
 )
 
 // replay sends events to a webhook again, each as a new delivery: with missedOnly, what it
@@ -32,6 +33,18 @@ func (s *Server) replay(ctx context.Context, w store.Webhook, since time.Time, m
 	return len(work), nil
 }
 
+// reenable sends a health check and, if it passes, switches the webhook back on and, when
+// asked, replays what it missed while it was off.
+func (s *Server) reenable(ctx context.Context, w store.Webhook, replayMissed bool) (store.Webhook, views.TestResult, int, error) {
+	from := missedSince(w)
+	w, res, err := s.enableWebhook(ctx, w)
+	if err != nil || !res.OK || !replayMissed {
+		return w, res, 0, err
+	}
+	n, err := s.replay(ctx, w, from, true)
+	return w, res, n, err
+}
+
 // replayable counts what "Replay missed" would send now.
 func (s *Server) replayable(ctx context.Context, w store.Webhook) (int, error) {
 	keep, err := s.receivesFilter(ctx, w)
@@ -50,11 +63,7 @@ func (s *Server) replayable(ctx context.Context, w store.Webhook) (int, error) {
 
 // receivesFilter reports, for any event, whether w would receive it today.
 func (s *Server) receivesFilter(ctx context.Context, w store.Webhook) (func(store.Event) bool, error) {
-	owner, err := s.store.UserByID(ctx, w.OwnerID)
-	if err != nil {
-		return nil, err
-	}
-	access, err := s.accessOf(ctx, owner)
+	_, access, err := s.ownerAccess(ctx, w)
 	if err != nil {
 		return nil, err
 	}

@@ -551,8 +551,7 @@ func (s *Server) enableFromDashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	from := missedSince(w)
-	w, res, err := s.enableWebhook(ctx, w)
+	w, res, replayed, err := s.reenable(ctx, w, c.FormValue("replay") != "")
 	if err != nil {
 		return err
 	}
@@ -560,12 +559,7 @@ func (s *Server) enableFromDashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	item.Result = &res
-	if res.OK && c.FormValue("replay") != "" {
-		if item.Replayed, err = s.replay(ctx, w, from, true); err != nil {
-			return err
-		}
-	}
+	item.Result, item.Replayed = &res, replayed
 	return s.render(c, http.StatusOK, views.AttentionRow(item))
 }
 

@@ -43,6 +43,16 @@ func (s *Server) accessOf(ctx context.Context, u store.User) (delivery.Access, e
 	return a, err
 }
 
+// ownerAccess returns a webhook's owner and what they can currently reach.
+func (s *Server) ownerAccess(ctx context.Context, w store.Webhook) (store.User, delivery.Access, error) {
+	owner, err := s.store.UserByID(ctx, w.OwnerID)
+	if err != nil {
+		return owner, delivery.Access{}, err
+	}
+	access, err := s.accessOf(ctx, owner)
+	return owner, access, err
+}
+
 // webhookFor returns a webhook the viewer may see and change (its owner, or an admin), or 404.
 func (s *Server) webhookFor(ctx context.Context, viewer *store.User, id string) (store.Webhook, error) {
 	w, err := s.store.Webhook(ctx, id)
@@ -133,11 +143,7 @@ func (s *Server) inaccessibleProjects(ctx context.Context, w store.Webhook) ([]s
 	if len(w.ProjectIDs) == 0 {
 		return nil, nil, nil
 	}
-	owner, err := s.store.UserByID(ctx, w.OwnerID)
-	if err != nil {
-		return nil, nil, err
-	}
-	access, err := s.accessOf(ctx, owner)
+	_, access, err := s.ownerAccess(ctx, w)
 	if err != nil {
 		return nil, nil, err
 	}
