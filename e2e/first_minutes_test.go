@@ -67,8 +67,8 @@ func TestBrowserFirstFiveMinutes(t *testing.T) {
 
 	do(t, ctx, "open the inspector",
 		chromedp.Click(chromedp.Search(`//nav//a[normalize-space()="Inspector"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`.panel ul.plain a`)),
-		chromedp.Click(chromedp.CSS(`.panel ul.plain a`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="bin-link"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="bin-link"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="bin-request"]`)),
 	)
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="bin-request"] [data-testid="sig-ok"]').length`)); err != nil || n != 2 {

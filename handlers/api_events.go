@@ -28,7 +28,7 @@ type eventBody struct {
 // checkEventBody validates one event to publish for user u; field names are prefixed (for
 // batches, "events[3].").
 func (s *Server) checkEventBody(ctx context.Context, u *store.User, b eventBody, prefix string, types map[string]store.EventType,
-	access delivery.Access, fe fieldErrors) (delivery.EventInput, error) {
+	access delivery.Access, projects map[string]store.Project, fe fieldErrors) (delivery.EventInput, error) {
 	in := delivery.EventInput{Type: deref(b.Event), ProjectID: deref(b.ProjectID),
 		PreviousValue: b.PreviousValue, CurrentValue: b.CurrentValue}
 	t, known := types[in.Type]
@@ -44,7 +44,14 @@ func (s *Server) checkEventBody(ctx context.Context, u *store.User, b eventBody,
 		fe.add(prefix+"projectId", "Give the id of the project the event happened in.")
 		return in, nil
 	}
-	p, err := s.store.Project(ctx, in.ProjectID)
+	// projects remembers lookups within one request: a batch names few projects many times.
+	p, found := projects[in.ProjectID]
+	var err error
+	if !found {
+		if p, err = s.store.Project(ctx, in.ProjectID); err == nil {
+			projects[in.ProjectID] = p
+		}
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound) || (err == nil && !access.CanAccess(p.OrganizationID)):
 		fe.add(prefix+"projectId", fmt.Sprintf("There is no project %q that you can publish to.", in.ProjectID))
@@ -103,7 +110,7 @@ func (s *Server) apiPublishEvent(c echo.Context) error {
 		return err
 	}
 	fe := fieldErrors{}
-	in, err := s.checkEventBody(c.Request().Context(), currentUser(c), b, "", types, access, fe)
+	in, err := s.checkEventBody(c.Request().Context(), currentUser(c), b, "", types, access, map[string]store.Project{}, fe)
 	if err != nil {
 		return err
 	}
@@ -140,8 +147,9 @@ func (s *Server) apiPublishBatch(c echo.Context) error {
 		return err
 	}
 	in := make([]delivery.EventInput, len(b.Events))
+	projects := map[string]store.Project{}
 	for i, e := range b.Events {
-		if in[i], err = s.checkEventBody(c.Request().Context(), currentUser(c), e, fmt.Sprintf("events[%d].", i), types, access, fe); err != nil {
+		if in[i], err = s.checkEventBody(c.Request().Context(), currentUser(c), e, fmt.Sprintf("events[%d].", i), types, access, projects, fe); err != nil {
 			return err
 		}
 	}

@@ -179,7 +179,7 @@ func (s *Server) publishSample(c echo.Context) error {
 	sample := delivery.SampleFor(typ)
 	fe := fieldErrors{}
 	in, err := s.checkEventBody(ctx, u, eventBody{Event: &typ, ProjectID: &projectID,
-		PreviousValue: sample.PreviousValue, CurrentValue: sample.CurrentValue}, "", types, access, fe)
+		PreviousValue: sample.PreviousValue, CurrentValue: sample.CurrentValue}, "", types, access, map[string]store.Project{}, fe)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -60,6 +61,7 @@ type Server struct {
 	assets   *static.Assets
 	sessions *sessions.CookieStore
 	outbound *delivery.Client
+	types    atomic.Pointer[eventTypeCache]
 	// dummyHash is a password hash of the store's cost that matches nothing.
 	dummyHash func() string
 }

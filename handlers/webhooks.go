@@ -62,12 +62,25 @@ func (s *Server) webhookFor(ctx context.Context, viewer *store.User, id string) 
 	return w, err
 }
 
+// eventTypeCache keeps the event types between changes: every publish needs them.
+type eventTypeCache struct {
+	version int64
+	all     []store.EventType
+}
+
 // subscribableTypes returns the event types a webhook may choose, and all labels by name.
 func (s *Server) subscribableTypes(ctx context.Context) ([]store.EventType, map[string]store.EventType, error) {
-	all, err := s.store.ListEventTypes(ctx)
-	if err != nil {
-		return nil, nil, err
+	v := s.store.Changes()
+	c := s.types.Load()
+	if c == nil || c.version != v {
+		all, err := s.store.ListEventTypes(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		c = &eventTypeCache{version: v, all: all}
+		s.types.Store(c)
 	}
+	all := c.all
 	byName := make(map[string]store.EventType, len(all))
 	var subs []store.EventType
 	for _, t := range all {

@@ -47,6 +47,7 @@ func (s *Store) EventType(ctx context.Context, name string) (EventType, error) {
 
 // CreateEventType stores a custom, subscribable event type; ErrConflict if the name exists.
 func (s *Store) CreateEventType(ctx context.Context, t EventType) (EventType, error) {
+	defer s.changed()
 	now := s.nowMS()
 	t.BuiltIn, t.Subscribable, t.CreatedAt = false, true, fromMS(now)
 	if t.Category == "" {

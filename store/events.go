@@ -83,13 +83,14 @@ func (s *Store) Publish(ctx context.Context, pub Publication) error {
 		}
 		if len(pub.Missed) > 0 {
 			now := s.nowMS()
-			mStmt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO missed_events (webhook_id, event_id, created_at) VALUES (?, ?, ?)`)
+			mStmt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO missed_events (webhook_id, event_id, created_at)
+				SELECT id, ?, ? FROM webhooks WHERE id = ?`)
 			if err != nil {
 				return err
 			}
 			defer mStmt.Close()
 			for _, m := range pub.Missed {
-				if _, err := mStmt.ExecContext(ctx, m.WebhookID, m.EventID, now); err != nil {
+				if _, err := mStmt.ExecContext(ctx, m.EventID, now, m.WebhookID); err != nil {
 					return err
 				}
 			}
@@ -98,13 +99,15 @@ func (s *Store) Publish(ctx context.Context, pub Publication) error {
 	})
 }
 
+// insertDeliveries stores pending deliveries; one for a webhook deleted meanwhile (the
+// sender's cached view can lag a delete by a moment) is skipped, not an error.
 func insertDeliveries(ctx context.Context, tx *sql.Tx, ds []Delivery) error {
 	if len(ds) == 0 {
 		return nil
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (id, event_id, webhook_id, event_type, status,
 		attempts, next_attempt_at, lease_until, resend_of, created_at, updated_at)
-		VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)`)
+		SELECT ?, ?, id, ?, 'pending', 0, ?, ?, ?, ?, ? FROM webhooks WHERE id = ?`)
 	if err != nil {
 		return err
 	}
@@ -114,8 +117,8 @@ func insertDeliveries(ctx context.Context, tx *sql.Tx, ds []Delivery) error {
 		if d.ResendOf != "" {
 			resendOf = d.ResendOf
 		}
-		if _, err := stmt.ExecContext(ctx, d.ID, d.EventID, d.WebhookID, d.EventType, msPtr(d.NextAttemptAt),
-			msPtr(d.LeaseUntil), resendOf, ms(d.CreatedAt), ms(d.CreatedAt)); err != nil {
+		if _, err := stmt.ExecContext(ctx, d.ID, d.EventID, d.EventType, msPtr(d.NextAttemptAt),
+			msPtr(d.LeaseUntil), resendOf, ms(d.CreatedAt), ms(d.CreatedAt), d.WebhookID); err != nil {
 			return err
 		}
 	}

@@ -79,3 +79,45 @@ func TestSessions(t *testing.T) {
 		t.Fatalf("a deleted user's session still works: %v", err)
 	}
 }
+
+// A publish whose cached view still has a webhook deleted a moment ago stores the event and
+// the other deliveries, and skips that one, instead of failing.
+func TestPublishSkipsDeliveriesOfDeletedWebhooks(t *testing.T) {
+	t.Parallel()
+	s := openTestStore(t)
+	ctx := t.Context()
+	u := createUser(t, s, "ada@example.com", "Ada", RoleAdmin)
+	o := createOrg(t, s, "Acme")
+	p, err := s.CreateProject(ctx, o.ID, "Web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := Webhook{OwnerID: u.ID, Name: "live", URL: "https://a.example/x", Secret: "whsec_x"}
+	gone := Webhook{OwnerID: u.ID, Name: "gone", URL: "https://b.example/x", Secret: "whsec_y"}
+	for _, w := range []*Webhook{&live, &gone} {
+		if err := s.CreateWebhook(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteWebhook(ctx, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	ev := Event{ID: s.NextID("evt"), Type: "TODO_CREATED", OrganizationID: o.ID, ProjectID: p.ID, PublisherID: u.ID, CreatedAt: now}
+	err = s.Publish(ctx, Publication{Events: []Event{ev},
+		Deliveries: []Delivery{
+			{ID: s.NextID("dlv"), EventID: ev.ID, WebhookID: live.ID, EventType: ev.Type, CreatedAt: now, NextAttemptAt: &now},
+			{ID: s.NextID("dlv"), EventID: ev.ID, WebhookID: gone.ID, EventType: ev.Type, CreatedAt: now, NextAttemptAt: &now},
+		},
+		Missed: []MissedEvent{{WebhookID: gone.ID, EventID: ev.ID}},
+	})
+	if err != nil {
+		t.Fatalf("publish with a just-deleted webhook: %v", err)
+	}
+	if n := countRows(t, s, "deliveries", ""); n != 1 {
+		t.Fatalf("%d deliveries stored, want 1 (the live webhook's)", n)
+	}
+	if n := countRows(t, s, "events", ""); n != 1 {
+		t.Fatalf("%d events stored, want 1", n)
+	}
+}

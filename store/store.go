@@ -37,7 +37,7 @@ type Store struct {
 	passwordCost int
 	ids          idSource
 	// changes counts writes that can change who receives an event (webhooks, memberships,
-	// roles), so the sender knows when its cached view is stale.
+	// roles, event types), so caches know when they are stale.
 	changes atomic.Int64
 }
 
