@@ -60,10 +60,10 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, server log)")
 	flag.StringVar(&o.latencyCSV, "latency-csv", "", "write each event of the latency run (publish start in Unix ns, latency in µs) to this file")
 	flag.StringVar(&o.serveFlags, "serve-flags", "", "extra flags for hookyard serve, space-separated (e.g. \"--per-webhook-concurrency 32\")")
-	flag.StringVar(&o.runs, "runs", "baseline,throughput,latency,fanout,isolation", "runs to make, comma-separated (figures of the others are 0)")
+	flag.StringVar(&o.runs, "runs", "baseline,throughput,latency,fanout,isolation,page", "runs to make, comma-separated (figures of the others are 0)")
 	flag.Parse()
 	for _, r := range strings.Split(o.runs, ",") {
-		if !slices.Contains([]string{"baseline", "throughput", "latency", "fanout", "isolation"}, r) {
+		if !slices.Contains([]string{"baseline", "throughput", "latency", "fanout", "isolation", "page"}, r) {
 			fmt.Fprintf(os.Stderr, "bench: -runs: unknown run %q\n", r)
 			os.Exit(2)
 		}
@@ -89,6 +89,8 @@ type figures struct {
 	Fanout1000Ms     float64 `json:"fanout_1000_ms"`
 	IsolationP99Ms   float64 `json:"isolation_p99_ms"`
 	PeakRSSMB        float64 `json:"peak_rss_mb"`
+	// From the health issue: the webhook page with a million attempts stored.
+	WebhookPageMs1MAttempts float64 `json:"webhook_page_ms_1m_attempts"`
 }
 
 // row is one line of the printed table.
@@ -160,11 +162,12 @@ func run(o options) error {
 	}
 	defer srv.stop()
 	fmt.Fprintf(os.Stderr, "server pid %d at %s; receiver at %s\n", srv.cmd.Process.Pid, srv.base, recv.url)
-	b := &bench{o: o, api: newClient(srv.base, token, 512), srv: srv, recv: recv, hold: hold}
+	b := &bench{o: o, api: newClient(srv.base, token, 512), srv: srv, recv: recv, hold: hold, db: db}
 	return b.all()
 }
 
 type bench struct {
+	db   string // the server's database file
 	o    options
 	api  *client
 	srv  *server
@@ -257,6 +260,7 @@ func (b *bench) all() error {
 			return b.fanOut()
 		}},
 		{"isolation", b.isolation},
+		{"page", func() error { return b.webhookPage(b.db) }},
 	}
 	for _, s := range steps {
 		if !slices.Contains(strings.Split(b.o.runs, ","), strings.ReplaceAll(s.name, "-", "")) {

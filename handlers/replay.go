@@ -45,8 +45,12 @@ func (s *Server) reenable(ctx context.Context, w store.Webhook, replayMissed boo
 	return w, res, n, err
 }
 
-// replayable counts what "Replay missed" would send now.
+// replayable counts what "Replay missed" would send now. A webhook never switched off has
+// missed nothing.
 func (s *Server) replayable(ctx context.Context, w store.Webhook) (int, error) {
+	if w.LastDisabledAt == nil {
+		return 0, nil
+	}
 	keep, err := s.receivesFilter(ctx, w)
 	if err != nil {
 		return 0, err
