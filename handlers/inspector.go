@@ -119,23 +119,40 @@ func (s *Server) showBinRequests(c echo.Context) error {
 // maxBinBody is the most a bin keeps of one request body.
 const maxBinBody = 1 << 20
 
-// receiveIntoBin is the bin's public URL: anyone may send to it, like a real receiver.
-func (s *Server) receiveIntoBin(c echo.Context) error {
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxBinBody+1))
+// binReceiver is the bins' public URL, /inspect/{id}: anyone may send to it, like a real
+// receiver. It is a plain http.Handler so that this server's own deliveries can reach it
+// in-process (Client.ServeLocally) without reaching any other route.
+type binReceiver struct{ store *store.Store }
+
+func (b binReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	answer := func(status int, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = jsonEncode(w, v)
+	}
+	id, ok := strings.CutPrefix(r.URL.Path, "/inspect/")
+	if !ok || id == "" || strings.ContainsAny(id, "/.") {
+		answer(http.StatusNotFound, map[string]string{"error": "no such bin"})
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBinBody+1))
 	if err != nil {
-		return err
+		answer(http.StatusBadRequest, map[string]string{"error": "could not read the body"})
+		return
 	}
 	if len(body) > maxBinBody {
-		return c.JSON(http.StatusRequestEntityTooLarge, map[string]string{"error": "bins keep bodies of at most 1 MiB"})
+		answer(http.StatusRequestEntityTooLarge, map[string]string{"error": "bins keep bodies of at most 1 MiB"})
+		return
 	}
-	err = s.store.AddBinRequest(c.Request().Context(), c.Param("id"), c.Request().Method, c.Request().Header, body)
-	if errors.Is(err, store.ErrNotFound) {
-		return c.JSON(http.StatusNotFound, map[string]string{"error": "no such bin, or it has expired"})
+	err = b.store.AddBinRequest(r.Context(), id, r.Method, r.Header, body)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		answer(http.StatusNotFound, map[string]string{"error": "no such bin, or it has expired"})
+	case err != nil:
+		answer(http.StatusInternalServerError, map[string]string{"error": "could not keep the request"})
+	default:
+		answer(http.StatusOK, map[string]bool{"received": true})
 	}
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]bool{"received": true})
 }
 
 // inspect prepares one received request, checking its signatures against the webhook named

@@ -99,3 +99,17 @@ func TestInspectorReceivesSignedDeliveryWithDefaultGuard(t *testing.T) {
 		t.Errorf("unknown bin answers %d, want 404", resp.StatusCode)
 	}
 }
+
+// In-process deliveries reach the bins and nothing else: a URL that climbs out of /inspect/
+// gets the bin's 404, not another route of the server.
+func TestInspectorLocalRouteReachesOnlyBins(t *testing.T) {
+	f := newAPIFixture(t, roomyLogins)
+	for _, path := range []string{"/inspect/../api/v1/me", "/inspect/x/../../api/v1/me", "/inspect/..%2Fapi%2Fv1%2Fme"} {
+		w := f.createWebhook(t, f.adminToken, map[string]any{"name": "sneaky", "url": f.srv.URL + path})
+		r := f.call(t, f.adminToken, http.MethodPost, "/api/v1/webhooks/"+w.ID+"/test", map[string]any{"event": "TODO_CREATED"}, http.StatusOK)
+		res := r.JSON(t)
+		if res["ok"] != false || res["statusCode"] != float64(http.StatusNotFound) || !strings.Contains(res["responseBody"].(string), "no such bin") {
+			t.Errorf("%s: test answered %v, want the bin receiver's 404", path, res)
+		}
+	}
+}
