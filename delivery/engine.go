@@ -52,7 +52,10 @@ type Engine struct {
 	// exhausted), with when: until the writer has stored that, the cached index still shows
 	// them on, and nothing more may be sent to them.
 	switchedOff sync.Map // webhook id → time.Time
-	notices     sync.WaitGroup
+	// marks remembers, by delivery id, the switchedOff entry an outcome made, so the writer
+	// removes exactly that entry once the outcome is stored.
+	marks   sync.Map
+	notices sync.WaitGroup
 
 	sendCtx    context.Context // cancelled when shutdown stops waiting for attempts
 	cancelSend context.CancelFunc
@@ -178,7 +181,13 @@ func (e *Engine) stopNow(ctx context.Context) {
 	}
 	close(e.results)
 	e.loops.Wait()
-	e.notices.Wait()
+	// E-mail notices get until the deadline; they have their own timeouts too.
+	sent := make(chan struct{})
+	go func() { e.notices.Wait(); close(sent) }()
+	select {
+	case <-sent:
+	case <-ctx.Done():
+	}
 	e.cancelSend()
 	if err := e.store.ReleaseLeases(context.Background()); err != nil {
 		e.log.Error("release leases at shutdown", "err", err)
@@ -327,6 +336,7 @@ func (e *Engine) dispatch() {
 	timer.Stop()
 	inflight := 0
 	stopping := false
+	stop := e.stop // set to nil once seen, so a closed channel does not spin the loop
 
 	queueFor := func(id string) *hookQueue {
 		q := queues[id]
@@ -410,11 +420,9 @@ func (e *Engine) dispatch() {
 				add(j, now)
 			}
 			resetTimer()
-		case <-e.stop:
-			if !stopping {
-				stopping = true
-				timer.Stop()
-			}
+		case <-stop:
+			stopping, stop = true, nil
+			timer.Stop()
 		}
 	}
 }
@@ -461,10 +469,14 @@ func (e *Engine) attempt(j job) doneMsg {
 	}
 	if !j.claimed {
 		claimed, err := e.store.ClaimDelivery(ctx, j.deliveryID, time.Now().Add(e.leaseTime()))
+		if err != nil && ctx.Err() == nil {
+			e.log.Error("claim delivery; trying again shortly", "delivery", j.deliveryID, "err", err)
+			retry := j
+			retry.due = time.Now().Add(time.Second)
+			msg.ok, msg.retry = false, &retry
+			return msg
+		}
 		if err != nil || !claimed {
-			if err != nil && ctx.Err() == nil {
-				e.log.Error("claim delivery", "delivery", j.deliveryID, "err", err)
-			}
 			return msg // no longer pending (cancelled, or done by a resend), or shutting down
 		}
 	}
@@ -505,7 +517,9 @@ func (e *Engine) attempt(j job) doneMsg {
 	}
 	msg.ok = res.OK()
 	if out.DisableReason != "" {
-		e.switchedOff.Store(j.webhookID, time.Now())
+		mark := time.Now()
+		e.switchedOff.Store(j.webhookID, mark)
+		e.marks.Store(j.deliveryID, mark)
 	}
 	e.cfg.Metrics.attempted(res, out.Status == store.DeliverySucceeded, j.event.CreatedAt)
 	e.results <- out
@@ -575,6 +589,13 @@ func (e *Engine) write() {
 		}
 		for _, id := range disabled {
 			e.log.Warn("webhook switched off after failures", "webhook", id)
+		}
+		// Stored: the index now shows what was switched off, and an outcome whose switch-off
+		// did not happen (its delivery was cancelled meanwhile) must not keep blocking.
+		for _, o := range batch {
+			if mark, ok := e.marks.LoadAndDelete(o.Attempt.DeliveryID); ok {
+				e.switchedOff.CompareAndDelete(o.Attempt.WebhookID, mark)
+			}
 		}
 		if len(disabled) > 0 && e.cfg.OnDisabled != nil {
 			e.notices.Add(1)

@@ -83,6 +83,9 @@ func (m *Mailer) send(to, subject, body string) error {
 	if err != nil {
 		return err
 	}
+	// The whole conversation must finish in time: a server that accepts and then stalls must
+	// not hold up anything else (such as shutdown).
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
 	c, err := smtp.NewClient(conn, host)
 	if err != nil {
 		conn.Close()

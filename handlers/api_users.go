@@ -30,6 +30,9 @@ type userJSON struct {
 	Name     *string `json:"name"`
 	Password *string `json:"password"`
 	Role     *string `json:"role"`
+	// CurrentPassword is required to change one's own password, so a leaked API token alone
+	// cannot take the account over.
+	CurrentPassword *string `json:"currentPassword"`
 }
 
 func (in userJSON) input() userInput {
@@ -94,6 +97,10 @@ func (s *Server) apiUpdateUser(c echo.Context) error {
 		if v != nil && *v == "" {
 			fe.add(field, "Must not be empty; leave the field out to keep it as it is.")
 		}
+	}
+	if viewer := currentUser(c); in.Password != nil && viewer.ID == c.Param("id") &&
+		!store.PasswordMatches(viewer.PasswordHash, deref(in.CurrentPassword)) {
+		fe.add("currentPassword", "To change your own password, also send your current password as currentPassword.")
 	}
 	if err := validation(fe); err != nil {
 		return err

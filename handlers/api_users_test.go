@@ -173,8 +173,12 @@ func TestAPIGetUser(t *testing.T) {
 func TestAPIMemberUpdatesSelf(t *testing.T) {
 	f := newAPIFixture(t)
 	path := "/api/v1/users/" + f.mia.ID
+	// Changing one's own password needs the current one.
+	wantFieldErrors(t, f.api(f.miaToken, http.MethodPatch, path, map[string]string{"password": "a brand new secret"}), "currentPassword")
+	wantFieldErrors(t, f.api(f.miaToken, http.MethodPatch, path,
+		map[string]string{"password": "a brand new secret", "currentPassword": "wrong"}), "currentPassword")
 	r := f.call(t, f.miaToken, http.MethodPatch, path,
-		map[string]string{"name": "Mia Renamed", "password": "a brand new secret"}, http.StatusOK)
+		map[string]string{"name": "Mia Renamed", "password": "a brand new secret", "currentPassword": testPassword}, http.StatusOK)
 	wantJSON(t, r, http.StatusOK)
 	noPassword(t, r)
 	u := decode[userDetail](t, r)
@@ -226,11 +230,11 @@ func TestAPIUpdateUserRefused(t *testing.T) {
 		{"member sets another's password", f.miaToken, otto, map[string]string{"password": "another long pw"}, 404, nil},
 		{"empty name", f.miaToken, mia, `{"name":""}`, 422, []string{"name"}},
 		{"empty email", f.miaToken, mia, `{"email":""}`, 422, []string{"email"}},
-		{"empty password", f.miaToken, mia, `{"password":""}`, 422, []string{"password"}},
+		{"empty password", f.miaToken, mia, `{"password":"","currentPassword":"` + testPassword + `"}`, 422, []string{"password"}},
 		{"empty role", f.adminToken, mia, `{"role":""}`, 422, []string{"role"}},
 		{"empty name and email", f.adminToken, mia, `{"name":"","email":""}`, 422, []string{"email", "name"}},
 		{"blank name", f.miaToken, mia, `{"name":"   "}`, 422, []string{"name"}},
-		{"short password", f.miaToken, mia, `{"password":"short"}`, 422, []string{"password"}},
+		{"short password", f.miaToken, mia, `{"password":"short","currentPassword":"` + testPassword + `"}`, 422, []string{"password"}},
 		{"bad email", f.adminToken, mia, `{"email":"nope"}`, 422, []string{"email"}},
 		{"bad role", f.adminToken, mia, `{"role":"owner"}`, 422, []string{"role"}},
 		{"email taken", f.adminToken, mia, `{"email":"otto@example.com"}`, 422, []string{"email"}},

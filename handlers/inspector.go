@@ -130,6 +130,11 @@ func (b binReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		_ = jsonEncode(w, v)
 	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		answer(http.StatusMethodNotAllowed, map[string]string{"error": "bins accept POST requests, as webhooks send"})
+		return
+	}
 	id, ok := strings.CutPrefix(r.URL.Path, "/inspect/")
 	if !ok || id == "" || strings.ContainsAny(id, "/.") {
 		answer(http.StatusNotFound, map[string]string{"error": "no such bin"})
@@ -144,7 +149,13 @@ func (b binReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(http.StatusRequestEntityTooLarge, map[string]string{"error": "bins keep bodies of at most 1 MiB"})
 		return
 	}
-	err = b.store.AddBinRequest(r.Context(), id, r.Method, r.Header, body)
+	// A browser sent here carries this site's cookies; a bin must never show them (or any
+	// credential) to its owner.
+	h := r.Header.Clone()
+	for _, k := range []string{"Cookie", "Authorization", "Proxy-Authorization"} {
+		h.Del(k)
+	}
+	err = b.store.AddBinRequest(r.Context(), id, r.Method, h, body)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		answer(http.StatusNotFound, map[string]string{"error": "no such bin, or it has expired"})

@@ -113,3 +113,38 @@ func TestInspectorLocalRouteReachesOnlyBins(t *testing.T) {
 		}
 	}
 }
+
+// A bin never keeps credentials: a signed-in person lured to the bin's URL must not hand their
+// session to the bin's owner. Bins take POST only.
+func TestInspectorKeepsNoCredentials(t *testing.T) {
+	f := newAPIFixture(t, roomyLogins)
+	mia := f.signedInAs(f.mia)
+	binPath := mia.post("/inspector", url.Values{}).Header.Get("Location")
+	binURL := f.srv.URL + "/inspect/" + strings.TrimPrefix(binPath, "/inspector/")
+
+	admin := f.signedInAs(f.admin)
+	req, _ := http.NewRequest(http.MethodPost, binURL, strings.NewReader(`{"hello":"bin"}`))
+	req.Header.Set("Authorization", "Bearer "+f.adminToken)
+	resp, err := admin.client.Do(req) // carries the admin's session cookie
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST to the bin: %d", resp.StatusCode)
+	}
+	page := mia.get(binPath).Body
+	for _, secret := range []string{"hookyard=", "_csrf=", f.adminToken, "Cookie", "Authorization"} {
+		if strings.Contains(page, secret) {
+			t.Errorf("the bin page shows %q", secret)
+		}
+	}
+	resp, err = admin.client.Get(binURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET on a bin answers %d, want 405", resp.StatusCode)
+	}
+}
