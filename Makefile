@@ -16,9 +16,10 @@ build: ## a single binary in bin/
 bench: ## print performance figures
 	go run ./bench
 
-lint: ## formatting and vet
+lint: ## formatting, vet and staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
+	go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 docs: ## refresh the README screenshots in docs/ (needs Chromium)
 	DOCS_DIR=$(CURDIR)/docs go test -count=1 -run TestBrowserFirstFiveMinutes ./e2e

@@ -155,7 +155,7 @@ func TestAPIGetRenameDeleteProject(t *testing.T) {
 		t.Errorf("member sees %q", p.Name)
 	}
 	// organizationId in a PATCH does not move the project.
-	r = f.call(t, f.adminToken, http.MethodPatch, path, map[string]string{"organizationId": f.bolt.ID}, http.StatusOK)
+	f.call(t, f.adminToken, http.MethodPatch, path, map[string]string{"organizationId": f.bolt.ID}, http.StatusOK)
 	if p, _ := f.store.Project(t.Context(), f.alpha.ID); p.OrganizationID != f.acme.ID {
 		t.Errorf("PATCH moved the project to %s", p.OrganizationID)
 	}

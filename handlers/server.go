@@ -160,10 +160,5 @@ func isAPI(c echo.Context) bool {
 	return strings.HasPrefix(c.Request().URL.Path, "/api/")
 }
 
-// SetupURL is the one-time link that creates the first admin.
-func (s *Server) setupURL() string {
-	return strings.TrimSuffix(s.opts.BaseURL.String(), "/") + "/setup?token=" + url.QueryEscape(s.opts.SetupToken)
-}
-
 // sessionStore exposes the cookie store for the session middleware.
 func (s *Server) sessionMiddleware() echo.MiddlewareFunc { return session.Middleware(s.sessions) }
