@@ -70,6 +70,42 @@ func (b *bench) webhookPage(db string) error {
 		return err
 	}
 	b.rep.add("delivery log (failed)", fmt.Sprintf("%.2f ms", ms(lp50)), "", nil, fmt.Sprintf("p95 %.2f ms", ms(lp95)))
+	return b.latencyDuringDelete(hook)
+}
+
+// latencyDuringDelete publishes at the steady rate to another webhook while the history
+// webhook (1,000,000 attempts) is deleted, and reports that latency: deleting must not
+// stall everyone else's deliveries.
+func (b *bench) latencyDuringDelete(history string) error {
+	live, err := b.webhook("Live", b.recv.url+"/live")
+	if err != nil {
+		return err
+	}
+	b.recv.reset(true)
+	defer b.recv.setTracking(false)
+	deleted := make(chan error, 1)
+	var took time.Duration
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		t0 := time.Now()
+		deleted <- b.api.do("DELETE", "/webhooks/"+history, nil, nil, http.StatusNoContent)
+		took = time.Since(t0)
+	}()
+	starts, err := b.steady(b.o.latencyRate, 3*time.Second)
+	if err != nil {
+		return err
+	}
+	if err := <-deleted; err != nil {
+		return fmt.Errorf("delete the history webhook: %w", err)
+	}
+	d, err := b.latencies(starts, live)
+	if err != nil {
+		return err
+	}
+	slices.Sort(d)
+	b.rep.add("latency p99 while deleting 1M attempts", fmt.Sprintf("%.2f ms", ms(pct(d, 99))), "", nil,
+		fmt.Sprintf("p50 %.2f ms, max %.2f ms; %d events at %d/s; the delete took %v", ms(pct(d, 50)), ms(d[len(d)-1]),
+			len(d), b.o.latencyRate, took.Round(time.Millisecond)))
 	return nil
 }
 

@@ -258,10 +258,37 @@ func (s *Store) writtenWebhook(ctx context.Context, id string) (Webhook, error) 
 }
 
 // DeleteWebhook removes a webhook and its selections.
+//
+// A long history is removed in small batches, each its own transaction, so the single
+// writer is never held long enough to delay publishing or sending; the webhook is switched
+// off first so that nothing new is added meanwhile.
 func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
 	defer s.changed()
+	if err := checkAffected(s.write.ExecContext(ctx, `UPDATE webhooks SET enabled = 0,
+		disabled_reason = 'Being deleted.', disabled_at = COALESCE(disabled_at, ?) WHERE id = ?`, s.nowMS(), id)); err != nil {
+		return err
+	}
+	s.changed()
+	for {
+		res, err := s.write.ExecContext(ctx, `DELETE FROM deliveries WHERE id IN
+			(SELECT id FROM deliveries WHERE webhook_id = ? LIMIT ?)`, id, deleteBatch)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n < deleteBatch {
+			break
+		}
+		select { // let waiting writers (publishes, attempt results) in between batches
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 	return checkAffected(s.write.ExecContext(ctx, `DELETE FROM webhooks WHERE id = ?`, id))
 }
+
+// deleteBatch is how many deliveries (with their attempts) one delete statement removes.
+const deleteBatch = 500
 
 // DisableWebhook stops a webhook at once, saying why, and cancels its pending deliveries;
 // status records whether it was failing (UNHEALTHY) or switched off by a person (HEALTHY).
