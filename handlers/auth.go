@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -124,7 +125,7 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		target := "/login"
 		if r := c.Request(); r.Method == http.MethodGet && r.URL.Path != "/" {
-			target += "?next=" + urlQueryEscape(r.URL.RequestURI())
+			target += "?next=" + url.QueryEscape(r.URL.RequestURI())
 		}
 		if c.Request().Header.Get("HX-Request") == "true" {
 			c.Response().Header().Set("HX-Redirect", target)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,8 +26,8 @@ func (s *Server) binURL(id string) string {
 	return strings.TrimSuffix(s.opts.BaseURL.String(), "/") + "/inspect/" + id
 }
 
-// InspectPrefix is the URL prefix of this server's bins, for Client.ServeLocally.
-func InspectPrefix(base string) string { return strings.TrimSuffix(base, "/") + "/inspect/" }
+// inspectPrefix is the URL prefix of this server's bins, for Client.ServeLocally.
+func inspectPrefix(base string) string { return strings.TrimSuffix(base, "/") + "/inspect/" }
 
 func (s *Server) binFor(ctx context.Context, u *store.User, id string) (store.Bin, error) {
 	b, err := s.store.Bin(ctx, id)
@@ -63,7 +64,7 @@ func (s *Server) firstWebhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/webhooks/new?name=My+first+webhook&url="+urlQueryEscape(s.binURL(b.ID)))
+	return c.Redirect(http.StatusSeeOther, "/webhooks/new?name=My+first+webhook&url="+url.QueryEscape(s.binURL(b.ID)))
 }
 
 func (s *Server) deleteBin(c echo.Context) error {

@@ -149,7 +149,7 @@ func New(ctx context.Context, st *store.Store, opts Options) (*echo.Echo, error)
 	e.Use(middleware.BodyLimit(strconv.FormatInt(max(2<<20, opts.MaxPayload), 10) + "B"))
 	s.routes(e)
 	// This server's own bins are reached in-process, so they work with the outbound guard on.
-	s.outbound.ServeLocally(InspectPrefix(opts.BaseURL.String()), binReceiver{st})
+	s.outbound.ServeLocally(inspectPrefix(opts.BaseURL.String()), binReceiver{st})
 	return e, nil
 }
 

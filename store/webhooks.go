@@ -296,8 +296,11 @@ const deleteBatch = 500
 func (s *Store) DisableWebhook(ctx context.Context, id string, status WebhookStatus, reason string) (Webhook, error) {
 	err := s.WithTx(ctx, func(tx *sql.Tx) error {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhooks WHERE id = ?`, id).Scan(&n); err != nil || n == 0 {
-			return notFound(errOr(err, sql.ErrNoRows))
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhooks WHERE id = ?`, id).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
 		}
 		_, err := s.switchOff(ctx, tx, id, status, reason, s.nowMS())
 		return err
@@ -307,13 +310,6 @@ func (s *Store) DisableWebhook(ctx context.Context, id string, status WebhookSta
 	}
 	s.changed()
 	return s.writtenWebhook(ctx, id)
-}
-
-func errOr(err, otherwise error) error {
-	if err != nil {
-		return err
-	}
-	return otherwise
 }
 
 // EnableWebhook turns a webhook back on as healthy.

@@ -49,9 +49,6 @@ func (f Form) Value(name string) string { return f.Values[name] }
 // Error returns the problem with a field, or "".
 func (f Form) Error(name string) string { return f.Errors[name] }
 
-// HasErrors reports whether anything is wrong with the form.
-func (f Form) HasErrors() bool { return len(f.Errors) > 0 || f.Message != "" }
-
 func fieldClass(f Form, name string) string {
 	if f.Error(name) != "" {
 		return "field has-error"
