@@ -70,7 +70,7 @@ func (s *Server) showDelivery(c echo.Context) error {
 		return err
 	}
 	page := views.DeliveryPage{Page: s.page(c, "Delivery", "webhooks"), Webhook: w, Delivery: d,
-		EventLabel: eventsText([]string{d.EventType}, types), Payload: prettyJSON(body)}
+		EventLabel: typeLabel(types, d.EventType), Payload: prettyJSON(body)}
 	for _, a := range attempts {
 		page.Attempts = append(page.Attempts, views.AttemptView{Attempt: a, RequestHeaders: headerRows(a.RequestHeaders),
 			ResponseHeaders: headerRows(a.ResponseHeaders), ResponseBody: prettyJSON([]byte(a.ResponseBody))})
@@ -124,7 +124,7 @@ func (s *Server) listEventsPage(c echo.Context) error {
 		if project == "" {
 			project = "a deleted project"
 		}
-		d.Rows = append(d.Rows, views.EventRow{Event: e, Label: eventsText([]string{e.Type}, types), Project: project})
+		d.Rows = append(d.Rows, views.EventRow{Event: e, Label: typeLabel(types, e.Type), Project: project})
 	}
 	return s.render(c, http.StatusOK, views.Events(d))
 }
@@ -154,7 +154,7 @@ func (s *Server) showEventPage(c echo.Context) error {
 		PreviousValue any `json:"previousValue"`
 		CurrentValue  any `json:"currentValue"`
 	}{decodeJSON(ev.PreviousValue), decodeJSON(ev.CurrentValue)})
-	d := views.EventPage{Page: s.page(c, "Event", "events"), Event: ev, Label: eventsText([]string{ev.Type}, types),
+	d := views.EventPage{Page: s.page(c, "Event", "events"), Event: ev, Label: typeLabel(types, ev.Type),
 		Project: project, Payload: prettyJSON(data.Bytes())}
 	for _, o := range outcomes {
 		vo := views.EventOutcome{WebhookID: o.WebhookID, WebhookName: o.WebhookName, State: o.State, Reason: o.Reason}

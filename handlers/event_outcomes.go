@@ -53,10 +53,7 @@ func (s *Server) eventOutcomes(ctx context.Context, viewer *store.User, ev store
 	if err != nil {
 		return nil, err
 	}
-	label := ev.Type
-	if t, ok := types[ev.Type]; ok {
-		label = t.Label
-	}
+	label := typeLabel(types, ev.Type)
 	project, org := ev.ProjectID, ev.OrganizationID
 	if p, err := s.store.Project(ctx, ev.ProjectID); err == nil {
 		project, org = p.Name, p.OrganizationName

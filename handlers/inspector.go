@@ -176,7 +176,7 @@ func (s *Server) inspect(ctx context.Context, viewer *store.User, r store.BinReq
 		out.Signatures = []views.SignatureCheck{{Header: "signatures", State: "unknown", Words: "Not a Hookyard delivery: the body names no webhook."}}
 		return out
 	}
-	out.Event = eventsText([]string{p.Event}, types)
+	out.Event = typeLabel(types, p.Event)
 	w, err := s.webhookFor(ctx, viewer, p.Webhook.ID)
 	if err != nil {
 		out.Signatures = []views.SignatureCheck{{Header: "signatures", State: "unknown", Words: "Sent for a webhook you cannot see, so its secret cannot be checked here."}}

@@ -60,7 +60,7 @@ func (s *Server) listWebhooks(c echo.Context) error {
 		rows[i] = views.WebhookRow{Webhook: w, OwnerName: owners[w.OwnerID], LostProjects: len(lost),
 			EventsText: eventsText(w.Events, types), ProjectsText: s.projectsText(ctx, w.ProjectIDs), Rate24h: rateText(h)}
 		if len(last) > 0 {
-			rows[i].LastDelivery, rows[i].LastLabel = &last[0], eventsText([]string{last[0].EventType}, types)
+			rows[i].LastDelivery, rows[i].LastLabel = &last[0], typeLabel(types, last[0].EventType)
 		}
 	}
 	return s.render(c, http.StatusOK, views.Webhooks(views.WebhooksPage{
@@ -82,10 +82,7 @@ func eventsText(events []string, types map[string]store.EventType) string {
 	}
 	labels := make([]string, len(events))
 	for i, e := range events {
-		labels[i] = e
-		if t, ok := types[e]; ok {
-			labels[i] = t.Label
-		}
+		labels[i] = typeLabel(types, e)
 	}
 	if len(labels) > 3 {
 		return strings.Join(labels[:3], ", ") + " and " + strconv.Itoa(len(labels)-3) + " more"
@@ -378,11 +375,7 @@ func (s *Server) webhookPageData(c echo.Context, w store.Webhook) (views.Webhook
 		d.OwnerName = owner.Name
 	}
 	for _, e := range w.Events {
-		t, ok := types[e]
-		if !ok {
-			t = store.EventType{Name: e, Label: e}
-		}
-		d.Events = append(d.Events, views.BuilderEvent{Name: e, Label: t.Label})
+		d.Events = append(d.Events, views.BuilderEvent{Name: e, Label: typeLabel(types, e)})
 	}
 	for _, id := range w.ProjectIDs {
 		if p, err := s.store.Project(ctx, id); err == nil {
@@ -435,7 +428,7 @@ func (s *Server) deliveryLog(c echo.Context, w store.Webhook, subs []store.Event
 	}
 	l.Next = next
 	for _, d := range ds {
-		l.Rows = append(l.Rows, views.DeliveryRow{Delivery: d, EventLabel: eventsText([]string{d.EventType}, types)})
+		l.Rows = append(l.Rows, views.DeliveryRow{Delivery: d, EventLabel: typeLabel(types, d.EventType)})
 	}
 	for _, t := range subs {
 		l.EventTypes = append(l.EventTypes, views.BuilderEvent{Name: t.Name, Label: t.Label})

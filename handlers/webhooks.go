@@ -62,34 +62,41 @@ func (s *Server) webhookFor(ctx context.Context, viewer *store.User, id string) 
 	return w, err
 }
 
-// eventTypeCache keeps the event types between changes: every publish needs them.
+// eventTypeCache keeps the event types between changes, already sorted out: every publish
+// needs them. Callers must not modify what it returns.
 type eventTypeCache struct {
 	version int64
-	all     []store.EventType
+	subs    []store.EventType
+	byName  map[string]store.EventType
 }
 
-// subscribableTypes returns the event types a webhook may choose, and all labels by name.
+// subscribableTypes returns the event types a webhook may choose, and all types by name.
 func (s *Server) subscribableTypes(ctx context.Context) ([]store.EventType, map[string]store.EventType, error) {
 	v := s.store.Changes()
-	c := s.types.Load()
-	if c == nil || c.version != v {
-		all, err := s.store.ListEventTypes(ctx)
-		if err != nil {
-			return nil, nil, err
-		}
-		c = &eventTypeCache{version: v, all: all}
-		s.types.Store(c)
+	if c := s.types.Load(); c != nil && c.version == v {
+		return c.subs, c.byName, nil
 	}
-	all := c.all
-	byName := make(map[string]store.EventType, len(all))
-	var subs []store.EventType
+	all, err := s.store.ListEventTypes(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := &eventTypeCache{version: v, byName: make(map[string]store.EventType, len(all))}
 	for _, t := range all {
-		byName[t.Name] = t
+		c.byName[t.Name] = t
 		if t.Subscribable {
-			subs = append(subs, t)
+			c.subs = append(c.subs, t)
 		}
 	}
-	return subs, byName, nil
+	s.types.Store(c)
+	return c.subs, c.byName, nil
+}
+
+// typeLabel is an event type in words (the name itself for an unknown type).
+func typeLabel(types map[string]store.EventType, name string) string {
+	if t, ok := types[name]; ok {
+		return t.Label
+	}
+	return name
 }
 
 // checkWebhook validates a submitted webhook for its owner. Only the fields given are checked

@@ -67,20 +67,30 @@ func (s *Store) UserByToken(ctx context.Context, secret string) (User, APIToken,
 	if !strings.HasPrefix(secret, TokenPrefix) {
 		return User{}, APIToken{}, ErrNotFound
 	}
-	t, err := scanToken(s.read.QueryRowContext(ctx, tokenSelect+` WHERE t.token_hash = ?`, hashToken(secret)))
+	// One query for the token and its user: this runs on every API call, publishing included.
+	var t APIToken
+	var created int64
+	var used nullMS
+	var u User
+	var uCreated, uUpdated int64
+	err := s.read.QueryRowContext(ctx, `SELECT t.id, t.user_id, u.email, t.name, t.prefix, t.created_at, t.last_used_at,
+		`+prefixed("u.", userColumns)+` FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?`,
+		hashToken(secret)).Scan(&t.ID, &t.UserID, &t.UserEmail, &t.Name, &t.Prefix, &created, &used,
+		&u.ID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &uCreated, &uUpdated)
 	if err != nil {
-		return User{}, APIToken{}, err
+		return User{}, APIToken{}, notFound(err)
 	}
+	t.CreatedAt, t.LastUsedAt = fromMS(created), used.time()
+	u.CreatedAt, u.UpdatedAt = fromMS(uCreated), fromMS(uUpdated)
 	now := s.now()
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= lastUsedResolution {
 		if _, err := s.write.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, ms(now), t.ID); err != nil {
 			return User{}, APIToken{}, err
 		}
-		used := fromMS(ms(now))
-		t.LastUsedAt = &used
+		at := fromMS(ms(now))
+		t.LastUsedAt = &at
 	}
-	u, err := s.UserByID(ctx, t.UserID)
-	return u, t, err
+	return u, t, nil
 }
 
 // ListTokens returns the tokens of one user, or of everyone when userID is "", newest first.
