@@ -189,3 +189,14 @@ func TestAPICreateEventTypeRefused(t *testing.T) {
 		})
 	}
 }
+
+// A custom event type can be published as soon as it exists: the cached list of types
+// must notice the new one.
+func TestAPIPublishNewCustomTypeAtOnce(t *testing.T) {
+	f := newAPIFixture(t)
+	// Warm the cache with the built-in types first.
+	f.call(t, f.adminToken, http.MethodPost, "/api/v1/events", map[string]any{"event": "TODO_CREATED", "projectId": f.alpha.ID}, http.StatusAccepted)
+	wantFieldErrors(t, f.api(f.adminToken, http.MethodPost, "/api/v1/events", map[string]any{"event": "INVOICE_PAID", "projectId": f.alpha.ID}), "event")
+	f.call(t, f.adminToken, http.MethodPost, "/api/v1/event-types", map[string]any{"name": "INVOICE_PAID", "label": "Invoice paid"}, http.StatusCreated)
+	f.call(t, f.adminToken, http.MethodPost, "/api/v1/events", map[string]any{"event": "INVOICE_PAID", "projectId": f.alpha.ID}, http.StatusAccepted)
+}
