@@ -196,10 +196,22 @@ func (s *Server) sendTest(ctx context.Context, w store.Webhook, eventType string
 	if err != nil {
 		return views.TestResult{Ran: true, Error: err.Error()}
 	}
-	r := s.outbound.Send(ctx, delivery.Request{
-		URL: w.URL, Secrets: w.SigningSecrets(now), MessageID: store.NewID("msg", now),
-		Event: eventType, Attempt: 1, Body: body,
+	// Test sends and health checks share the webhook's limit of requests in flight with its
+	// deliveries (an unsaved webhook's, with others to the same URL), so they cannot be used
+	// to flood a receiver.
+	lane := w.ID
+	if lane == "" {
+		lane = "url:" + w.URL
+	}
+	r, err := s.opts.Engine.Limited(ctx, lane, func() delivery.Result {
+		return s.outbound.Send(ctx, delivery.Request{
+			URL: w.URL, Secrets: w.SigningSecrets(now), MessageID: store.NewID("msg", now),
+			Event: eventType, Attempt: 1, Body: body,
+		})
 	})
+	if err != nil {
+		return views.TestResult{Ran: true, Event: eventType, Error: "Not sent: " + err.Error()}
+	}
 	return testResult(eventType, r)
 }
 

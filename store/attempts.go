@@ -18,6 +18,12 @@ type AttemptOutcome struct {
 	DisableReason string
 	// Created is when the event was published, for the end-to-end latency of successes.
 	Created time.Time
+	// Cancel, when set, records no attempt: the pending delivery becomes cancelled with this
+	// reason (its webhook was switched off, deleted, or no longer receives the event).
+	Cancel string
+	// Requeue, when set, records no attempt either: the delivery goes back to the queue, due
+	// at NextAttemptAt (it could not be sent, for a reason that was not the receiver's).
+	Requeue bool
 }
 
 // RecordAttempts writes a batch of outcomes in one transaction: the attempts, their
@@ -46,6 +52,21 @@ func (s *Store) RecordAttempts(ctx context.Context, outs []AttemptOutcome) ([]st
 		hours := map[[2]string]*HourStats{}
 		for _, o := range outs {
 			a := o.Attempt
+			if o.Cancel != "" {
+				if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL,
+					lease_until = NULL, last_error = ?, updated_at = ? WHERE id = ? AND status = 'pending'`,
+					o.Cancel, now, a.DeliveryID); err != nil {
+					return err
+				}
+				continue
+			}
+			if o.Requeue {
+				if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ?, lease_until = NULL
+					WHERE id = ? AND status = 'pending'`, msPtr(o.NextAttemptAt), a.DeliveryID); err != nil {
+					return err
+				}
+				continue
+			}
 			res, err := upd.ExecContext(ctx, o.Status, a.Number, msPtr(o.NextAttemptAt), a.StatusCode, a.Error, now, a.DeliveryID)
 			if err != nil {
 				return err
@@ -119,8 +140,8 @@ func (s *Store) RecordAttempts(ctx context.Context, outs []AttemptOutcome) ([]st
 		}
 		return nil
 	})
-	if len(disabled) > 0 {
-		s.changed()
+	for _, id := range disabled {
+		s.changedWebhook(id)
 	}
 	return disabled, err
 }

@@ -52,51 +52,118 @@ func nullJSON(v json.RawMessage) any {
 // Publish stores a publication atomically. ErrConflict means the idempotency key was used
 // by a concurrent publish first; read its answer with IdempotentResponse.
 func (s *Store) Publish(ctx context.Context, pub Publication) error {
-	return s.WithTx(ctx, func(tx *sql.Tx) error {
-		if pub.IdempotencyKey != "" {
-			// A key older than the window is free again; a live one is a conflict.
-			now := s.nowMS()
-			res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (user_id, key, response, created_at)
-				VALUES (?, ?, ?, ?) ON CONFLICT (user_id, key) DO UPDATE SET response = excluded.response,
-				created_at = excluded.created_at WHERE idempotency_keys.created_at < ?`,
-				pub.IdempotencyUserID, pub.IdempotencyKey, string(pub.Response), now, now-IdempotencyWindow.Milliseconds())
-			if err := checkAffected(res, err); errors.Is(err, ErrNotFound) {
-				return ErrConflict
-			} else if err != nil {
-				return err
-			}
-		}
-		evStmt, err := tx.PrepareContext(ctx, `INSERT INTO events (id, event_type, organization_id, project_id,
-			previous_value, current_value, publisher_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	errs, err := s.PublishGroup(ctx, []Publication{pub})
+	if err != nil {
+		return err
+	}
+	return errs[0]
+}
+
+// PublishGroup stores several publications in one transaction (group commit: one commit
+// for many concurrent publishers). Each has its own savepoint, so one refused publication
+// (its idempotency key taken: ErrConflict in its slot of errs) leaves the others stored.
+// A non-nil err means nothing was stored.
+func (s *Store) PublishGroup(ctx context.Context, pubs []Publication) (errs []error, err error) {
+	errs = make([]error, len(pubs))
+	err = s.WithTx(ctx, func(tx *sql.Tx) error {
+		w, err := newPublicationWriter(ctx, tx)
 		if err != nil {
 			return err
 		}
-		defer evStmt.Close()
-		for _, e := range pub.Events {
-			if _, err := evStmt.ExecContext(ctx, e.ID, e.Type, e.OrganizationID, e.ProjectID,
-				nullJSON(e.PreviousValue), nullJSON(e.CurrentValue), e.PublisherID, ms(e.CreatedAt)); err != nil {
-				return err
-			}
-		}
-		if err := insertDeliveries(ctx, tx, pub.Deliveries); err != nil {
-			return err
-		}
-		if len(pub.Missed) > 0 {
-			now := s.nowMS()
-			mStmt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO missed_events (webhook_id, event_id, created_at)
-				SELECT id, ?, ? FROM webhooks WHERE id = ?`)
-			if err != nil {
-				return err
-			}
-			defer mStmt.Close()
-			for _, m := range pub.Missed {
-				if _, err := mStmt.ExecContext(ctx, m.EventID, now, m.WebhookID); err != nil {
+		defer w.close()
+		now := s.nowMS()
+		for i, pub := range pubs {
+			if len(pubs) > 1 {
+				if _, err := tx.ExecContext(ctx, `SAVEPOINT publication`); err != nil {
 					return err
 				}
+			}
+			errs[i] = w.write(ctx, tx, pub, now)
+			if len(pubs) == 1 {
+				if errs[i] != nil && !errors.Is(errs[i], ErrConflict) {
+					return errs[i]
+				}
+				continue
+			}
+			if errs[i] != nil {
+				if !errors.Is(errs[i], ErrConflict) {
+					return errs[i]
+				}
+				if _, err := tx.ExecContext(ctx, `ROLLBACK TO publication`); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `RELEASE publication`); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
+	return errs, err
+}
+
+// publicationWriter holds the statements a group of publications shares.
+type publicationWriter struct {
+	events, deliveries, missed *sql.Stmt
+}
+
+func newPublicationWriter(ctx context.Context, tx *sql.Tx) (*publicationWriter, error) {
+	var w publicationWriter
+	var err error
+	if w.events, err = tx.PrepareContext(ctx, `INSERT INTO events (id, event_type, organization_id, project_id,
+		previous_value, current_value, publisher_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
+		return nil, err
+	}
+	if w.deliveries, err = prepareDeliveryInsert(ctx, tx); err != nil {
+		w.close()
+		return nil, err
+	}
+	if w.missed, err = tx.PrepareContext(ctx, `INSERT OR IGNORE INTO missed_events (webhook_id, event_id, created_at)
+		SELECT id, ?, ? FROM webhooks WHERE id = ?`); err != nil {
+		w.close()
+		return nil, err
+	}
+	return &w, nil
+}
+
+func (w *publicationWriter) close() {
+	for _, st := range []*sql.Stmt{w.events, w.deliveries, w.missed} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+func (w *publicationWriter) write(ctx context.Context, tx *sql.Tx, pub Publication, now int64) error {
+	if pub.IdempotencyKey != "" {
+		// A key older than the window is free again; a live one is a conflict.
+		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (user_id, key, response, created_at)
+			VALUES (?, ?, ?, ?) ON CONFLICT (user_id, key) DO UPDATE SET response = excluded.response,
+			created_at = excluded.created_at WHERE idempotency_keys.created_at < ?`,
+			pub.IdempotencyUserID, pub.IdempotencyKey, string(pub.Response), now, now-IdempotencyWindow.Milliseconds())
+		if err := checkAffected(res, err); errors.Is(err, ErrNotFound) {
+			return ErrConflict
+		} else if err != nil {
+			return err
+		}
+	}
+	for _, e := range pub.Events {
+		if _, err := w.events.ExecContext(ctx, e.ID, e.Type, e.OrganizationID, e.ProjectID,
+			nullJSON(e.PreviousValue), nullJSON(e.CurrentValue), e.PublisherID, ms(e.CreatedAt)); err != nil {
+			return err
+		}
+	}
+	for _, d := range pub.Deliveries {
+		if err := execDeliveryInsert(ctx, w.deliveries, d); err != nil {
+			return err
+		}
+	}
+	for _, m := range pub.Missed {
+		if _, err := w.missed.ExecContext(ctx, m.EventID, now, m.WebhookID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // insertDeliveries stores pending deliveries; one for a webhook deleted meanwhile (the
@@ -105,24 +172,33 @@ func insertDeliveries(ctx context.Context, tx *sql.Tx, ds []Delivery) error {
 	if len(ds) == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (id, event_id, webhook_id, event_type, status,
-		attempts, next_attempt_at, lease_until, resend_of, created_at, updated_at)
-		SELECT ?, ?, id, ?, 'pending', 0, ?, ?, ?, ?, ? FROM webhooks WHERE id = ?`)
+	stmt, err := prepareDeliveryInsert(ctx, tx)
 	if err != nil {
 		return err
 	}
 	defer stmt.Close()
 	for _, d := range ds {
-		var resendOf any
-		if d.ResendOf != "" {
-			resendOf = d.ResendOf
-		}
-		if _, err := stmt.ExecContext(ctx, d.ID, d.EventID, d.EventType, msPtr(d.NextAttemptAt),
-			msPtr(d.LeaseUntil), resendOf, ms(d.CreatedAt), ms(d.CreatedAt), d.WebhookID); err != nil {
+		if err := execDeliveryInsert(ctx, stmt, d); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func prepareDeliveryInsert(ctx context.Context, tx *sql.Tx) (*sql.Stmt, error) {
+	return tx.PrepareContext(ctx, `INSERT INTO deliveries (id, event_id, webhook_id, event_type, status,
+		attempts, next_attempt_at, lease_until, resend_of, created_at, updated_at)
+		SELECT ?, ?, id, ?, 'pending', 0, ?, ?, ?, ?, ? FROM webhooks WHERE id = ?`)
+}
+
+func execDeliveryInsert(ctx context.Context, stmt *sql.Stmt, d Delivery) error {
+	var resendOf any
+	if d.ResendOf != "" {
+		resendOf = d.ResendOf
+	}
+	_, err := stmt.ExecContext(ctx, d.ID, d.EventID, d.EventType, msPtr(d.NextAttemptAt),
+		msPtr(d.LeaseUntil), resendOf, ms(d.CreatedAt), ms(d.CreatedAt), d.WebhookID)
+	return err
 }
 
 func msPtr(t *time.Time) any {

@@ -70,7 +70,7 @@ func (s *Store) DeleteOrganization(ctx context.Context, id string) error {
 // AddMember makes a user a member of an organisation; adding an existing member changes
 // nothing. ErrNotFound means the organisation or the user does not exist.
 func (s *Store) AddMember(ctx context.Context, orgID, userID string) error {
-	defer s.changed()
+	defer s.changedUser(userID)
 	return s.WithTx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM organizations WHERE id = ?) +
@@ -88,7 +88,7 @@ func (s *Store) AddMember(ctx context.Context, orgID, userID string) error {
 
 // RemoveMember ends a user's membership of an organisation; ErrNotFound if there was none.
 func (s *Store) RemoveMember(ctx context.Context, orgID, userID string) error {
-	defer s.changed()
+	defer s.changedUser(userID)
 	return checkAffected(s.write.ExecContext(ctx,
 		`DELETE FROM memberships WHERE organization_id = ? AND user_id = ?`, orgID, userID))
 }

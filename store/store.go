@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
@@ -36,15 +35,10 @@ type Store struct {
 
 	passwordCost int
 	ids          idSource
-	// changes counts writes that can change who receives an event (webhooks, memberships,
-	// roles, event types), so caches know when they are stale.
-	changes atomic.Int64
+	// log records writes that can change who receives an event (webhooks, memberships,
+	// roles, event types), so caches know when, and what, is stale.
+	log changeLog
 }
-
-// Changes returns a number that grows whenever webhooks, memberships or roles change.
-func (s *Store) Changes() int64 { return s.changes.Load() }
-
-func (s *Store) changed() { s.changes.Add(1) }
 
 // Open opens (creating if needed) the database file at path and applies any pending
 // migrations.

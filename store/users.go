@@ -177,7 +177,7 @@ type UserChanges struct {
 // UpdateUser applies ch to the user and returns the result. Demoting the last admin is
 // ErrLastAdmin; an e-mail already taken is ErrConflict.
 func (s *Store) UpdateUser(ctx context.Context, id string, ch UserChanges) (User, error) {
-	defer s.changed()
+	defer s.changedUser(id)
 	var u User
 	err := s.WithTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -218,7 +218,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, ch UserChanges) (User
 // DeleteUser removes a user with their tokens and memberships. Removing the last admin is
 // ErrLastAdmin.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	defer s.changed()
+	defer s.changedUser(id)
 	return s.WithTx(ctx, func(tx *sql.Tx) error {
 		var role Role
 		if err := tx.QueryRowContext(ctx, `SELECT role FROM users WHERE id = ?`, id).Scan(&role); err != nil {

@@ -158,7 +158,7 @@ func uniqueSorted(in []string) []string {
 
 // CreateWebhook stores w (enabled and healthy), filling in its id and timestamps.
 func (s *Store) CreateWebhook(ctx context.Context, w *Webhook) error {
-	defer s.changed()
+	defer func() { s.changedWebhook(w.ID) }()
 	now := s.nowMS()
 	w.ID = s.newID("wh", now)
 	w.Enabled, w.Status, w.DisabledReason, w.DisabledAt = true, StatusHealthy, "", nil
@@ -231,7 +231,7 @@ type WebhookChanges struct {
 
 // UpdateWebhook applies ch and returns the webhook as it now is.
 func (s *Store) UpdateWebhook(ctx context.Context, id string, ch WebhookChanges) (Webhook, error) {
-	defer s.changed()
+	defer s.changedWebhook(id)
 	err := s.WithTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE webhooks SET name = COALESCE(?, name), url = COALESCE(?, url),
 			updated_at = ? WHERE id = ?`, ch.Name, ch.URL, s.nowMS(), id)
@@ -263,12 +263,12 @@ func (s *Store) writtenWebhook(ctx context.Context, id string) (Webhook, error) 
 // writer is never held long enough to delay publishing or sending; the webhook is switched
 // off first so that nothing new is added meanwhile.
 func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
-	defer s.changed()
+	defer s.changedWebhook(id)
 	if err := checkAffected(s.write.ExecContext(ctx, `UPDATE webhooks SET enabled = 0,
 		disabled_reason = 'Being deleted.', disabled_at = COALESCE(disabled_at, ?) WHERE id = ?`, s.nowMS(), id)); err != nil {
 		return err
 	}
-	s.changed()
+	s.changedWebhook(id)
 	for {
 		res, err := s.write.ExecContext(ctx, `DELETE FROM deliveries WHERE id IN
 			(SELECT id FROM deliveries WHERE webhook_id = ? LIMIT ?)`, id, deleteBatch)
@@ -308,13 +308,13 @@ func (s *Store) DisableWebhook(ctx context.Context, id string, status WebhookSta
 	if err != nil {
 		return Webhook{}, err
 	}
-	s.changed()
+	s.changedWebhook(id)
 	return s.writtenWebhook(ctx, id)
 }
 
 // EnableWebhook turns a webhook back on as healthy.
 func (s *Store) EnableWebhook(ctx context.Context, id string) (Webhook, error) {
-	defer s.changed()
+	defer s.changedWebhook(id)
 	// It is switched on after a successful health check, so the failure streak is over.
 	if err := checkAffected(s.write.ExecContext(ctx, `UPDATE webhooks SET enabled = 1, status = 'HEALTHY',
 		disabled_reason = '', disabled_at = NULL, consecutive_failures = 0, updated_at = ? WHERE id = ?`, s.nowMS(), id)); err != nil {
@@ -325,7 +325,7 @@ func (s *Store) EnableWebhook(ctx context.Context, id string) (Webhook, error) {
 
 // RotateSecret makes newSecret the signing secret; the old one keeps signing until keepOld ends.
 func (s *Store) RotateSecret(ctx context.Context, id, newSecret string, keepOld time.Duration) (Webhook, error) {
-	defer s.changed()
+	defer s.changedWebhook(id)
 	now := s.nowMS()
 	if err := checkAffected(s.write.ExecContext(ctx, `UPDATE webhooks SET previous_secret = secret,
 		previous_secret_expires_at = ?, secret = ?, updated_at = ? WHERE id = ?`,

@@ -1,0 +1,469 @@
+package delivery
+
+import (
+	"container/heap"
+	"context"
+	"sync"
+	"time"
+
+	"hookyard/store"
+)
+
+// job is one held delivery waiting for, or making, its next attempt. It carries ids, not the
+// payload: the event is loaded when the request is about to be sent, unless a fresh publish
+// left a small copy (ev) on the way.
+type job struct {
+	deliveryID string
+	webhookID  string
+	eventID    string
+	attempt    int // 1-based number of the attempt to make
+	ev         *EventData
+}
+
+// heldPayloadMax is the largest event a fresh job keeps in memory; bigger ones are loaded
+// again when sent, so the window's memory stays small whatever the payloads.
+const heldPayloadMax = 8 << 10
+
+// dispatcherConfig bounds what the dispatcher holds.
+type dispatcherConfig struct {
+	workers    int // requests in flight, all webhooks
+	perWebhook int // requests in flight to one webhook while it is healthy
+	laneWindow int // held deliveries (waiting + in flight) per webhook
+	maxHeld    int // held deliveries, all webhooks
+}
+
+// dispatcher decides what is sent next. It keeps, per webhook, a lane: a small window of
+// held deliveries, the requests in flight and the webhook's concurrency limit, and whether
+// (and from when) more of its deliveries wait queued in the database. Lanes take turns
+// (round robin), so a webhook with a million queued deliveries and one with a single fresh
+// event are served alike. Nothing polls: publishes, finished requests, stored retries and
+// due times wake the loop.
+type dispatcher struct {
+	cfg   dispatcherConfig
+	work  chan job      // to the senders; capacity cfg.workers, so handing out never blocks
+	claim chan []claimReq // to the claimer; one batch at a time
+	kick  chan struct{}
+	// claimed reports a batch's outcome back (set by the engine).
+	now func() time.Time
+
+	mu       sync.Mutex
+	lanes    map[string]*lane
+	ready    []*lane // lanes with something to send and room in flight, in turn
+	wanting  []*lane // lanes with room and due work queued in the database
+	timers   laneTimers
+	inflight int  // requests being made, all lanes (deliveries and direct sends)
+	held     int  // deliveries held in memory: windows + reserved + claiming + in flight
+	claiming bool // a claim batch is with the claimer
+	paused   bool // results cannot be written: send nothing new until they can
+	stopping bool
+}
+
+// lane is the dispatcher's state for one webhook (or, for direct sends before a webhook
+// exists, one URL).
+type lane struct {
+	id       string
+	window   []job // held and due, waiting for a slot
+	reserved int   // fresh deliveries promised a place, while their publish commits
+	asked    int   // deliveries asked for in the claim now running
+	inflight int
+	limit    concurrencyLimit
+	direct   []*directReq // test sends and health checks waiting for a slot
+
+	queued   bool      // the database may hold queued deliveries for this webhook
+	due      time.Time // when the first of them is due (while queued)
+	noted    bool      // more were queued while a claim ran (merged when it returns)
+	notedDue time.Time
+
+	inReady, inWanting bool
+}
+
+type claimReq struct {
+	lane  *lane
+	limit int
+}
+
+// directReq is a test send or health check waiting for a slot in its webhook's lane.
+type directReq struct {
+	granted   chan struct{}
+	cancelled bool
+}
+
+func newDispatcher(cfg dispatcherConfig) *dispatcher {
+	return &dispatcher{
+		cfg:   cfg,
+		work:  make(chan job, cfg.workers),
+		claim: make(chan []claimReq, 1),
+		kick:  make(chan struct{}, 1),
+		now:   time.Now,
+		lanes: map[string]*lane{},
+	}
+}
+
+func (d *dispatcher) wake() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (d *dispatcher) laneFor(id string) *lane {
+	l := d.lanes[id]
+	if l == nil {
+		l = &lane{id: id, limit: newConcurrencyLimit(d.cfg.perWebhook)}
+		d.lanes[id] = l
+	}
+	return l
+}
+
+// room is how many more deliveries the lane may hold.
+func (d *dispatcher) room(l *lane) int {
+	return d.cfg.laneWindow - len(l.window) - l.reserved - l.asked - l.inflight
+}
+
+func (d *dispatcher) markReady(l *lane) {
+	if !l.inReady && (len(l.window) > 0 || len(l.direct) > 0) && l.inflight < l.limit.cur {
+		l.inReady = true
+		d.ready = append(d.ready, l)
+	}
+}
+
+// markWanting lists the lane for a claim when it has due queued work and enough room: half a
+// window, or any room once it has nothing left to send, so claims come in useful batches.
+func (d *dispatcher) markWanting(l *lane, now time.Time) {
+	if l.inWanting || !l.queued || l.asked > 0 || l.due.After(now) {
+		return
+	}
+	room := d.room(l)
+	if room <= 0 || (room < d.cfg.laneWindow/2 && len(l.window)+l.inflight > 0) {
+		return
+	}
+	l.inWanting = true
+	d.wanting = append(d.wanting, l)
+}
+
+// schedule makes sure a queued lane is claimed for when its work falls due.
+func (d *dispatcher) schedule(l *lane, now time.Time) {
+	if !l.queued {
+		return
+	}
+	if l.due.After(now) {
+		heap.Push(&d.timers, laneTimer{lane: l, due: l.due})
+		return
+	}
+	d.markWanting(l, now)
+}
+
+// forget drops a lane that holds nothing and remembers nothing.
+func (d *dispatcher) forget(l *lane) {
+	if len(l.window) == 0 && l.reserved == 0 && l.asked == 0 && l.inflight == 0 && len(l.direct) == 0 &&
+		!l.queued && !l.noted && l.limit.full() && !l.inReady && !l.inWanting && d.lanes[l.id] == l {
+		delete(d.lanes, l.id)
+	}
+}
+
+// reserve promises fresh deliveries a place in their lanes' windows, so they can be stored
+// already held and sent the moment their publish commits (the fast path). A delivery whose
+// webhook has older due work queued, or no room, gets no promise: it is stored queued and
+// claimed in its turn. ok[i] says which got one.
+func (d *dispatcher) reserve(webhookIDs []string) []bool {
+	ok := make([]bool, len(webhookIDs))
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopping {
+		return ok
+	}
+	now := d.now()
+	for i, id := range webhookIDs {
+		l := d.laneFor(id)
+		if (l.queued && !l.due.After(now)) || l.asked > 0 || d.room(l) <= 0 || d.held >= d.cfg.maxHeld {
+			continue
+		}
+		l.reserved++
+		d.held++
+		ok[i] = true
+	}
+	return ok
+}
+
+// admit takes the fresh jobs whose publish committed into their windows; unreserve returns
+// the promises of a publish that failed.
+func (d *dispatcher) admit(jobs []job) {
+	d.mu.Lock()
+	for _, j := range jobs {
+		l := d.laneFor(j.webhookID)
+		l.reserved--
+		l.window = append(l.window, j)
+		d.markReady(l)
+	}
+	d.mu.Unlock()
+	d.wake()
+}
+
+func (d *dispatcher) unreserve(webhookIDs []string) {
+	d.mu.Lock()
+	for _, id := range webhookIDs {
+		l := d.laneFor(id)
+		l.reserved--
+		d.held--
+		d.forget(l)
+	}
+	d.mu.Unlock()
+}
+
+// queuedWork notes that deliveries of a webhook wait queued in the database from due on
+// (stored by a publish without room, a retry, a resend or replay, or found at start). Call
+// it only after they are committed.
+func (d *dispatcher) queuedWork(webhookID string, due time.Time) {
+	d.mu.Lock()
+	l := d.laneFor(webhookID)
+	switch {
+	case l.asked > 0:
+		// A claim is running and may not have seen them: merge when it returns.
+		if !l.noted || due.Before(l.notedDue) {
+			l.noted, l.notedDue = true, due
+		}
+	case !l.queued || due.Before(l.due):
+		l.queued, l.due = true, due
+		d.schedule(l, d.now())
+	default:
+		d.markWanting(l, d.now())
+	}
+	d.mu.Unlock()
+	d.wake()
+}
+
+// claimed takes a claim batch's outcome: the held deliveries join their windows, and each
+// lane learns when its next queued delivery is due. A failed claim leaves the lanes queued
+// and tries again a second later.
+func (d *dispatcher) claimed(reqs []claimReq, got []store.Claimed, err error) {
+	d.mu.Lock()
+	defer d.wake()
+	defer d.mu.Unlock()
+	d.claiming = false
+	now := d.now()
+	for i, r := range reqs {
+		l := r.lane
+		d.held -= l.asked
+		l.asked = 0
+		if err != nil {
+			l.queued, l.due = true, now.Add(time.Second)
+		} else {
+			c := got[i]
+			for _, it := range c.Items {
+				l.window = append(l.window, job{deliveryID: it.DeliveryID, webhookID: it.WebhookID,
+					eventID: it.EventID, attempt: it.Attempts + 1})
+			}
+			d.held += len(c.Items)
+			l.queued = c.NextDue != nil
+			if l.queued {
+				l.due = *c.NextDue
+			}
+		}
+		if l.noted {
+			if !l.queued || l.notedDue.Before(l.due) {
+				l.queued, l.due = true, l.notedDue
+			}
+			l.noted = false
+		}
+		d.markReady(l)
+		d.schedule(l, now)
+		d.forget(l)
+	}
+}
+
+// finished is told that a request of the lane ended, and what it said about the receiver.
+// held is true for a delivery (false for a direct send, which holds no delivery).
+func (d *dispatcher) finished(laneID string, s signal, held bool) {
+	d.mu.Lock()
+	l := d.laneFor(laneID)
+	l.inflight--
+	d.inflight--
+	if held {
+		d.held--
+	}
+	l.limit.observe(s)
+	d.markReady(l)
+	d.markWanting(l, d.now())
+	d.forget(l)
+	d.mu.Unlock()
+	d.wake()
+}
+
+// acquire waits for a slot in a lane for a request made outside the queue (a test send or a
+// health check), so those share the webhook's limit with its deliveries. Call finished with
+// held=false afterwards.
+func (d *dispatcher) acquire(ctx context.Context, laneID string) error {
+	r := &directReq{granted: make(chan struct{}, 1)}
+	d.mu.Lock()
+	if d.stopping {
+		d.mu.Unlock()
+		return ErrStopping
+	}
+	l := d.laneFor(laneID)
+	l.direct = append(l.direct, r)
+	d.markReady(l)
+	d.mu.Unlock()
+	d.wake()
+	select {
+	case <-r.granted:
+		return nil
+	case <-ctx.Done():
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		select {
+		case <-r.granted: // granted meanwhile: give the slot back
+			l.inflight--
+			d.inflight--
+			d.markReady(l)
+			d.forget(l)
+		default:
+			r.cancelled = true
+		}
+		return ctx.Err()
+	}
+}
+
+// pause stops handing out new requests (true) or resumes (false).
+func (d *dispatcher) pause(on bool) {
+	d.mu.Lock()
+	d.paused = on
+	d.mu.Unlock()
+	d.wake()
+}
+
+// take hands out what may be sent now, fairly across lanes, and the claims to make.
+func (d *dispatcher) take(now time.Time) (jobs []job, grants []*directReq, claims []claimReq, next time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for len(d.timers) > 0 && !d.timers[0].due.After(now) {
+		t := heap.Pop(&d.timers).(laneTimer)
+		if l := t.lane; l.queued && l.due.Equal(t.due) && d.lanes[l.id] == l {
+			d.markWanting(l, now)
+		}
+	}
+	for !d.paused && !d.stopping && d.inflight < d.cfg.workers && len(d.ready) > 0 {
+		l := d.ready[0]
+		d.ready = d.ready[1:]
+		l.inReady = false
+		if l.inflight >= l.limit.cur {
+			continue
+		}
+		// Direct sends first: a person is waiting for them.
+		for len(l.direct) > 0 && l.direct[0].cancelled {
+			l.direct = l.direct[1:]
+		}
+		switch {
+		case len(l.direct) > 0:
+			grants = append(grants, l.direct[0])
+			l.direct = l.direct[1:]
+		case len(l.window) > 0:
+			jobs = append(jobs, l.window[0])
+			l.window[0] = job{}
+			l.window = l.window[1:]
+		default:
+			d.forget(l)
+			continue
+		}
+		l.inflight++
+		d.inflight++
+		d.markReady(l)
+	}
+	if !d.claiming && !d.paused && !d.stopping {
+		keep := d.wanting[:0]
+		for _, l := range d.wanting {
+			room := min(d.room(l), d.cfg.maxHeld-d.held)
+			switch {
+			case !l.queued || l.asked > 0 || l.due.After(now) || d.lanes[l.id] != l:
+				l.inWanting = false
+			case room <= 0 && d.room(l) <= 0:
+				l.inWanting = false // listed again when a request of its own ends
+			case room <= 0 || len(claims) >= 64:
+				keep = append(keep, l) // waits for room elsewhere, or the next batch
+			default:
+				l.inWanting = false
+				l.asked = room
+				d.held += room
+				claims = append(claims, claimReq{lane: l, limit: room})
+			}
+		}
+		clear(d.wanting[len(keep):])
+		d.wanting = keep
+		d.claiming = len(claims) > 0
+	}
+	if len(d.timers) > 0 {
+		next = d.timers[0].due
+	}
+	return jobs, grants, claims, next
+}
+
+// run hands out work until stop is closed and nothing is in flight; then it closes work.
+func (d *dispatcher) run(stop <-chan struct{}) {
+	defer close(d.work)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		jobs, grants, claims, next := d.take(d.now())
+		for _, j := range jobs {
+			d.work <- j
+		}
+		for _, g := range grants {
+			g.granted <- struct{}{}
+		}
+		if len(claims) > 0 {
+			d.claim <- claims
+		}
+		d.mu.Lock()
+		done := d.stopping && d.inflight == 0 && !d.claiming
+		d.mu.Unlock()
+		if done {
+			close(d.claim)
+			return
+		}
+		timer.Stop()
+		if !next.IsZero() {
+			timer.Reset(time.Until(next))
+		}
+		select {
+		case <-d.kick:
+		case <-timer.C:
+		case <-stop:
+			d.mu.Lock()
+			d.stopping = true
+			d.mu.Unlock()
+			stop = nil
+		}
+	}
+}
+
+// heldIDs lists the deliveries held in windows (not in flight), for release at shutdown.
+func (d *dispatcher) heldIDs() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var ids []string
+	for _, l := range d.lanes {
+		for _, j := range l.window {
+			ids = append(ids, j.deliveryID)
+		}
+	}
+	return ids
+}
+
+// laneTimer wakes a lane when its first queued delivery falls due. Entries go stale when the
+// lane's due time changes; they are checked when they fire.
+type laneTimer struct {
+	lane *lane
+	due  time.Time
+}
+
+type laneTimers []laneTimer
+
+func (h laneTimers) Len() int           { return len(h) }
+func (h laneTimers) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+func (h laneTimers) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *laneTimers) Push(x any)        { *h = append(*h, x.(laneTimer)) }
+func (h *laneTimers) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return t
+}
