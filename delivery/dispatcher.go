@@ -40,7 +40,7 @@ type dispatcherConfig struct {
 // due times wake the loop.
 type dispatcher struct {
 	cfg   dispatcherConfig
-	work  chan job      // to the senders; capacity cfg.workers, so handing out never blocks
+	work  chan job        // to the senders; capacity cfg.workers, so handing out never blocks
 	claim chan []claimReq // to the claimer; one batch at a time
 	kick  chan struct{}
 	// claimed reports a batch's outcome back (set by the engine).
