@@ -114,7 +114,7 @@ func NewEngine(st *store.Store, client *Client, cfg Config) *Engine {
 		stop: make(chan struct{}),
 	}
 	e.disp = newDispatcher(dispatcherConfig{workers: cfg.Workers, perWebhook: cfg.PerWebhook,
-		laneWindow: 2 * cfg.PerWebhook, maxHeld: cfg.MaxHeld})
+		laneWindow: 8 * cfg.PerWebhook, maxHeld: cfg.MaxHeld})
 	e.commits = newCommitter(st, cfg.Logger)
 	e.claims = faultEpisodes{log: cfg.Logger, what: "claim pending deliveries"}
 	e.results = newResultWriter(e, 4*cfg.Workers)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"hookyard/store"
@@ -148,8 +149,9 @@ func (e *Engine) Publish(ctx context.Context, publisherID string, in []EventInpu
 // transaction holding its publication commits.
 type committer struct {
 	store *store.Store
-	in    chan *commitReq
-	fault faultEpisodes
+	in     chan *commitReq
+	fault  faultEpisodes
+	groups atomic.Int64 // transactions committed (or tried), for metrics and tests
 }
 
 type commitReq struct {
@@ -200,6 +202,7 @@ func (c *committer) run() {
 		for _, r := range group {
 			pubs = append(pubs, r.pub)
 		}
+		c.groups.Add(1)
 		errs, err := c.store.PublishGroup(context.Background(), pubs)
 		if err != nil {
 			if reason := store.WriteFault(err); reason != "" {

@@ -81,6 +81,13 @@ func (s *Server) publish(c echo.Context, in []delivery.EventInput, render func([
 		c.Response().Header().Set("Retry-After", "5")
 		return problem(http.StatusServiceUnavailable, "Hookyard is restarting; publish again in a few seconds.")
 	}
+	var unavailable *delivery.UnavailableError
+	if errors.As(err, &unavailable) {
+		// Refused, never acknowledged: the publisher keeps the event and sends it again.
+		c.Response().Header().Set("Retry-After", "5")
+		return problem(http.StatusServiceUnavailable, "Not accepted: "+unavailable.Reason+
+			". Nothing was stored; publish again in a few seconds.")
+	}
 	if err != nil {
 		return err
 	}

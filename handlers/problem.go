@@ -75,6 +75,12 @@ func asProblem(err error) (*Problem, bool) {
 		return problem(http.StatusNotFound, "There is nothing here with that id."), true
 	case errors.Is(err, store.ErrLastAdmin):
 		return problem(http.StatusConflict, store.ErrLastAdmin.Error()), true
+	case store.WriteFault(err) != "":
+		// A passing fault of the database (disk full, read-only, locked): nothing was
+		// stored, and the same request can simply be sent again. Logged by the engine or
+		// here once; the answer says what is wrong in plain words.
+		return problem(http.StatusServiceUnavailable, "Nothing was stored: "+store.WriteFault(err)+
+			". Try again in a few seconds; the server's operator has been told in the log."), false
 	case errors.As(err, &he):
 		detail, _ := he.Message.(string)
 		switch he.Code {
@@ -102,6 +108,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if !expected {
 		s.log.ErrorContext(c.Request().Context(), "request failed",
 			"method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	if p.Status == http.StatusServiceUnavailable && c.Response().Header().Get("Retry-After") == "" {
+		c.Response().Header().Set("Retry-After", "5")
 	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(p.Status)

@@ -154,5 +154,16 @@ func (s *Server) healthz(c echo.Context) error {
 		s.log.Error("health check failed", "err", err)
 		return c.String(http.StatusServiceUnavailable, "database unavailable\n")
 	}
+	// A database that answers reads but cannot take writes cannot accept events.
+	if fault := s.opts.Engine.WriteFault(); fault != "" {
+		return c.String(http.StatusServiceUnavailable, "database cannot take writes: "+fault+"\n")
+	}
+	if err := s.store.CheckWritable(c.Request().Context()); err != nil {
+		if fault := store.WriteFault(err); fault != "" {
+			return c.String(http.StatusServiceUnavailable, "database cannot take writes: "+fault+"\n")
+		}
+		s.log.Error("health check write failed", "err", err)
+		return c.String(http.StatusServiceUnavailable, "database cannot take writes\n")
+	}
 	return c.String(http.StatusOK, "ok\n")
 }

@@ -1,8 +1,14 @@
 package store
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -37,4 +43,50 @@ func WriteFault(err error) string {
 		return "the database is on a read-only filesystem"
 	}
 	return ""
+}
+
+// CheckWritable makes a tiny real write, so a health check notices a database that answers
+// reads but cannot take writes (read-only, locked, or full).
+func (s *Store) CheckWritable(ctx context.Context) error {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('healthz', ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, s.nowMS())
+	return err
+}
+
+// openProblem explains why the database at path could not be opened or prepared, in words
+// that say what to do; err is kept for errors.Is.
+func openProblem(path string, err error) error {
+	dir := filepath.Dir(path)
+	var se sqlite3.Error
+	code := sqlite3.ErrNo(0)
+	if errors.As(err, &se) {
+		code = se.Code
+	}
+	var why string
+	switch {
+	case code == sqlite3.ErrBusy || code == sqlite3.ErrLocked:
+		why = "it is locked by another process (another hookyard, a backup, or a sqlite3 shell holding a transaction): stop that process, or give this one its own --db"
+	case code == sqlite3.ErrFull || errors.Is(err, syscall.ENOSPC):
+		why = "the disk holding it is full: free some space"
+	case code == sqlite3.ErrReadonly || code == sqlite3.ErrCantOpen || code == sqlite3.ErrPerm ||
+		errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EACCES):
+		switch {
+		case errors.Is(unix.Access(dir, unix.W_OK), syscall.EROFS):
+			why = "it is on a read-only filesystem: put --db on a writable disk"
+		case unix.Access(dir, unix.W_OK) != nil:
+			why = fmt.Sprintf("the folder %s is not writable (Hookyard keeps its -wal and -shm files beside the database): make it writable, or choose another --db", dir)
+		case fileExists(path) && unix.Access(path, unix.W_OK) != nil:
+			why = "the file is read-only: make it writable (chmod u+w), or choose another --db"
+		default:
+			why = "it cannot be written (check the permissions of the file, its -wal and -shm files and their folder)"
+		}
+	default:
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	return fmt.Errorf("cannot use the database %s: %s (%w)", path, why, err)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
@@ -60,12 +61,21 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	write.SetConnMaxIdleTime(0)
 	if err := write.PingContext(ctx); err != nil {
 		write.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, openProblem(path, err)
 	}
 	s := &Store{write: write, now: time.Now, passwordCost: DefaultPasswordCost}
 	if err := s.migrate(ctx); err != nil {
 		write.Close()
+		if WriteFault(err) != "" || errors.Is(err, syscall.EROFS) {
+			return nil, openProblem(path, err)
+		}
 		return nil, err
+	}
+	// Migrations may have had nothing to write: make sure writes work now, not at the first
+	// publish.
+	if err := s.CheckWritable(ctx); err != nil {
+		write.Close()
+		return nil, openProblem(path, err)
 	}
 	read, err := sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?mode=ro&"+params)
 	if err != nil {
