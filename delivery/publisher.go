@@ -148,7 +148,7 @@ func (e *Engine) Publish(ctx context.Context, publisherID string, in []EventInpu
 // publishes gather, and go in together (group commit). Each caller is answered after the
 // transaction holding its publication commits.
 type committer struct {
-	store *store.Store
+	store  *store.Store
 	in     chan *commitReq
 	fault  faultEpisodes
 	groups atomic.Int64 // transactions committed (or tried), for metrics and tests
