@@ -59,11 +59,6 @@ func (f *faultEpisodes) fault() string {
 	return f.reason
 }
 
-// WriteFault reports why the engine cannot write right now ("" when it can): publishes are
-// refused and results are being kept until the database takes them again.
-func (e *Engine) WriteFault() string {
-	if r := e.results.fault.fault(); r != "" {
-		return r
-	}
-	return e.commits.fault.fault()
-}
+// WriteFault reports why the engine cannot write right now ("" when it can): results are
+// being kept until the database takes them again.
+func (e *Engine) WriteFault() string { return e.results.fault.fault() }

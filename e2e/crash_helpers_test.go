@@ -171,35 +171,41 @@ func newAPIClient(base, token string) *apiClient {
 // call sends body (JSON-encoded unless nil) and decodes a JSON answer into out (unless nil).
 // It returns the status; an error means no answer arrived.
 func (c *apiClient) call(method, path string, body, out any) (int, error) {
+	status, _, _, err := c.exchange(method, path, body, out)
+	return status, err
+}
+
+// exchange is call that also returns the answer's headers and raw body.
+func (c *apiClient) exchange(method, path string, body, out any) (int, http.Header, []byte, error) {
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return 0, err
+			return 0, nil, nil, err
 		}
 		r = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(method, c.base+"/api/v1"+path, r)
 	if err != nil {
-		return 0, err
+		return 0, nil, nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return resp.StatusCode, err
+		return resp.StatusCode, resp.Header, b, err
 	}
 	if out != nil && resp.StatusCode < 300 {
 		if err := json.Unmarshal(b, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("decode %s %s answer %q: %w", method, path, b, err)
+			return resp.StatusCode, resp.Header, b, fmt.Errorf("decode %s %s answer %q: %w", method, path, b, err)
 		}
 	}
-	return resp.StatusCode, nil
+	return resp.StatusCode, resp.Header, b, nil
 }
 
 // mustCall is call for set-up steps: anything but want fails the test.

@@ -155,15 +155,16 @@ func (s *Server) healthz(c echo.Context) error {
 		return c.String(http.StatusServiceUnavailable, "database unavailable\n")
 	}
 	// A database that answers reads but cannot take writes cannot accept events.
-	if fault := s.opts.Engine.WriteFault(); fault != "" {
-		return c.String(http.StatusServiceUnavailable, "database cannot take writes: "+fault+"\n")
-	}
 	if err := s.store.CheckWritable(c.Request().Context()); err != nil {
 		if fault := store.WriteFault(err); fault != "" {
 			return c.String(http.StatusServiceUnavailable, "database cannot take writes: "+fault+"\n")
 		}
 		s.log.Error("health check write failed", "err", err)
 		return c.String(http.StatusServiceUnavailable, "database cannot take writes\n")
+	}
+	// Results of attempts that could not be stored yet: the engine keeps them and waits.
+	if fault := s.opts.Engine.WriteFault(); fault != "" {
+		return c.String(http.StatusServiceUnavailable, "database cannot take writes: "+fault+"\n")
 	}
 	return c.String(http.StatusOK, "ok\n")
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -45,11 +46,13 @@ func WriteFault(err error) string {
 	return ""
 }
 
-// CheckWritable makes a tiny real write, so a health check notices a database that answers
-// reads but cannot take writes (read-only, locked, or full).
+// CheckWritable makes a real write about the size of a small event, so a health check
+// notices a database that answers reads but cannot take writes (read-only, locked, full).
 func (s *Store) CheckWritable(ctx context.Context) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('healthz', ?)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, s.nowMS())
+	probe := make([]byte, 2048)
+	_, _ = rand.Read(probe)
+	_, err := s.write.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('write_probe', ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, probe)
 	return err
 }
 

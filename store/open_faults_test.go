@@ -3,30 +3,16 @@ package store
 import (
 	"context"
 	"database/sql"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"hookyard/internal/testfs"
 )
 
-// mountTmpfs mounts a small tmpfs for a test, or skips loudly where the test cannot mount
-// (not root, no mount command, a container without the capability).
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		if os.Getenv("CI") == "true" && os.Geteuid() == 0 {
-			t.Fatalf("CI as root must be able to mount a tmpfs: %v: %s", err, out)
-		}
-		t.Skipf("SKIPPED LOUDLY: cannot mount a tmpfs here (%v: %s); the read-only and disk-full checks did not run", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
-	return dir
-}
-
 func TestOpenExplainsReadOnlyFilesystem(t *testing.T) {
-	dir := mountTmpfs(t, "8m")
+	dir := testfs.Tmpfs(t, "8m")
 	path := filepath.Join(dir, "hookyard.db")
 	st, err := Open(context.Background(), path)
 	if err != nil {
@@ -71,21 +57,13 @@ func TestOpenExplainsLockedDatabase(t *testing.T) {
 }
 
 func TestWriteFaultNamesDiskFull(t *testing.T) {
-	dir := mountTmpfs(t, "2m")
+	dir := testfs.Tmpfs(t, "2m")
 	st, err := Open(context.Background(), filepath.Join(dir, "hookyard.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	// Fill the disk, then write.
-	ballast, _ := os.Create(filepath.Join(dir, "ballast"))
-	buf := make([]byte, 64<<10)
-	for {
-		if _, err := ballast.Write(buf); err != nil {
-			break
-		}
-	}
-	ballast.Close()
+	free := testfs.Fill(t, dir)
 	var werr error
 	for i := 0; i < 200 && werr == nil; i++ {
 		_, werr = st.CreateOrganization(context.Background(), strings.Repeat("x", 4000))
@@ -93,7 +71,7 @@ func TestWriteFaultNamesDiskFull(t *testing.T) {
 	if got := WriteFault(werr); got != "the disk holding the database is full" {
 		t.Fatalf("write on a full disk: %v; WriteFault says %q", werr, got)
 	}
-	os.Remove(filepath.Join(dir, "ballast"))
+	free()
 	if _, err := st.CreateOrganization(context.Background(), "after"); err != nil {
 		t.Fatalf("after space came back: %v", err)
 	}
