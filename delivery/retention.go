@@ -43,12 +43,31 @@ func PruneOnce(ctx context.Context, st *store.Store, cutoff time.Time) (int, err
 			if err == nil {
 				err = st.PruneHourly(ctx, cutoff)
 			}
+			if err == nil && total > 0 {
+				err = reclaim(ctx, st)
+			}
 			return total, err
 		}
 		select {
 		case <-ctx.Done():
 			return total, ctx.Err()
 		case <-time.After(10 * time.Millisecond): // let the sender's writes in between batches
+		}
+	}
+}
+
+// reclaim gives the space of pruned rows back to the filesystem in small steps, with pauses
+// that let the sender's writes in.
+func reclaim(ctx context.Context, st *store.Store) error {
+	for {
+		free, err := st.ReclaimSpace(ctx, 500)
+		if err != nil || free == 0 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
 }

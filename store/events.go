@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -302,4 +303,20 @@ func (s *Store) MissedBy(ctx context.Context, eventID string) (map[string]bool, 
 		out[id] = true
 	}
 	return out, err
+}
+
+// ReclaimSpace gives up to pages free pages (left by pruning) back to the filesystem and
+// reports how many are still free. Small steps keep the single writer free for publishes. A
+// database created before Hookyard chose incremental vacuum keeps its free pages for reuse
+// (a one-off offline `VACUUM` converts it).
+func (s *Store) ReclaimSpace(ctx context.Context, pages int) (stillFree int, err error) {
+	var mode int
+	if err := s.write.QueryRowContext(ctx, `PRAGMA auto_vacuum`).Scan(&mode); err != nil || mode != 2 {
+		return 0, err
+	}
+	if _, err := s.write.ExecContext(ctx, `PRAGMA incremental_vacuum(`+strconv.Itoa(pages)+`)`); err != nil {
+		return 0, err
+	}
+	err = s.write.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&stillFree)
+	return stillFree, err
 }

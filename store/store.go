@@ -64,6 +64,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, openProblem(path, err)
 	}
 	s := &Store{write: write, now: time.Now, passwordCost: DefaultPasswordCost}
+	// A new database gives the space of pruned rows back to the filesystem, a little at a
+	// time (ReclaimSpace); the mode can only be chosen before the first table exists.
+	var tables int
+	if err := write.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master`).Scan(&tables); err == nil && tables == 0 {
+		if _, err := write.ExecContext(ctx, `PRAGMA auto_vacuum = INCREMENTAL`); err != nil {
+			write.Close()
+			return nil, openProblem(path, err)
+		}
+	}
 	if err := s.migrate(ctx); err != nil {
 		write.Close()
 		if WriteFault(err) != "" || errors.Is(err, syscall.EROFS) {
