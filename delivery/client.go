@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"code.dny.dev/ssrf"
 )
@@ -142,13 +143,16 @@ type Request struct {
 type Result struct {
 	StartedAt       time.Time
 	Duration        time.Duration
-	RequestHeaders  http.Header
-	StatusCode      int // 0 when no answer arrived
+	RequestHeaders  http.Header // at most MaxStoredHeaders, as ResponseHeaders
+	StatusCode      int         // 0 when no answer arrived
 	ResponseHeaders http.Header
 	ResponseBody    []byte
-	Truncated       bool   // the body was longer than MaxResponseBody
-	Error           string // plain-language failure, "" on success
-	RetryAfter      time.Duration
+	Truncated       bool // the body was longer than MaxResponseBody
+	// HeadersTruncated says the request's or the answer's headers were longer than
+	// MaxStoredHeaders and only their first part is kept.
+	HeadersTruncated bool
+	Error            string // plain-language failure, "" on success
+	RetryAfter       time.Duration
 }
 
 // OK reports whether the receiver accepted the request (any 2xx).
@@ -170,7 +174,7 @@ func (c *Client) Send(ctx context.Context, r Request) Result {
 		res.Error = "Could not sign the request: " + err.Error()
 		return res
 	}
-	res.RequestHeaders = req.Header.Clone()
+	res.RequestHeaders, res.HeadersTruncated = CapHeaders(req.Header, MaxStoredHeaders)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		res.Duration = time.Since(res.StartedAt)
@@ -180,7 +184,10 @@ func (c *Client) Send(ctx context.Context, r Request) Result {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
 	res.Duration = time.Since(res.StartedAt)
-	res.StatusCode, res.ResponseHeaders = resp.StatusCode, resp.Header
+	res.StatusCode = resp.StatusCode
+	var headersCut bool
+	res.ResponseHeaders, headersCut = CapHeaders(resp.Header, MaxStoredHeaders)
+	res.HeadersTruncated = res.HeadersTruncated || headersCut
 	if len(body) > MaxResponseBody {
 		body, res.Truncated = body[:MaxResponseBody], true
 	}
@@ -189,7 +196,7 @@ func (c *Client) Send(ctx context.Context, r Request) Result {
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		res.Error = fmt.Sprintf("HTTP %d: the receiver answered with a redirect", resp.StatusCode)
 		if loc := resp.Header.Get("Location"); loc != "" {
-			res.Error += " to " + loc
+			res.Error += " to " + shortened(loc, maxErrorLocation)
 		}
 		res.Error += ". Redirects are not followed; use the final URL."
 	case resp.StatusCode < 200 || resp.StatusCode >= 300:
@@ -201,6 +208,21 @@ func (c *Client) Send(ctx context.Context, r Request) Result {
 		res.Error = "The answer was cut off: " + err.Error()
 	}
 	return res
+}
+
+// maxErrorLocation is the most of a redirect's Location an error message repeats: the message
+// is kept with the delivery, the webhook and its owner's notice.
+const maxErrorLocation = 500
+
+// shortened is s cut to at most n bytes at a character boundary, with "…" when cut.
+func shortened(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // maxRetryAfter caps how long a receiver may ask Hookyard to wait.

@@ -496,7 +496,7 @@ func (e *Engine) attempt(j job) doneMsg {
 		DeliveryID: j.deliveryID, WebhookID: j.webhookID, Number: j.attempt, StartedAt: res.StartedAt,
 		Duration: res.Duration, RequestHeaders: res.RequestHeaders, StatusCode: res.StatusCode,
 		ResponseHeaders: res.ResponseHeaders, ResponseBody: string(res.ResponseBody), Truncated: res.Truncated,
-		Error: res.Error, OK: res.OK(),
+		Error: res.Error, OK: res.OK(), HeadersTruncated: res.HeadersTruncated,
 	}, Created: j.event.CreatedAt}
 	switch {
 	case res.OK():
