@@ -95,8 +95,11 @@ func (s *Server) binPage(c echo.Context) (views.BinPage, error) {
 		return views.BinPage{}, err
 	}
 	d := views.BinPage{Page: s.page(c, "Bin", "inspector"), Bin: b, URL: s.binURL(b.ID)}
+	left := maxBinPageText
 	for _, r := range reqs {
-		d.Requests = append(d.Requests, s.inspect(ctx, u, r, types))
+		ir := s.inspect(ctx, u, r, types, min(views.MaxShownBytes, left))
+		left -= len(ir.Body.Text)
+		d.Requests = append(d.Requests, ir)
 	}
 	return d, nil
 }
@@ -116,6 +119,10 @@ func (s *Server) showBinRequests(c echo.Context) error {
 	}
 	return s.render(c, http.StatusOK, views.BinRequests(d))
 }
+
+// maxBinPageText is the most body text a bin's page shows in all: it reloads every 2 s while
+// open, and a bin keeps up to store.BinLimit requests.
+const maxBinPageText = 1 << 20
 
 // maxBinBody is the most a bin keeps of one request body.
 const maxBinBody = 1 << 20
@@ -156,7 +163,8 @@ func (b binReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, k := range []string{"Cookie", "Authorization", "Proxy-Authorization"} {
 		h.Del(k)
 	}
-	err = b.store.AddBinRequest(r.Context(), id, r.Method, h, body)
+	h, headersCut := delivery.CapHeaders(h, delivery.MaxStoredHeaders)
+	err = b.store.AddBinRequest(r.Context(), id, r.Method, h, headersCut, body)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		answer(http.StatusNotFound, map[string]string{"error": "no such bin, or it has expired"})
@@ -167,10 +175,11 @@ func (b binReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// inspect prepares one received request, checking its signatures against the webhook named
-// in the payload when the viewer may see that webhook.
-func (s *Server) inspect(ctx context.Context, viewer *store.User, r store.BinRequest, types map[string]store.EventType) views.InspectedRequest {
-	out := views.InspectedRequest{Request: r, Headers: headerRows(r.Headers), Body: prettyJSON(r.Body)}
+// inspect prepares one received request, its body shown in at most bodyLimit bytes, checking
+// its signatures against the webhook named in the payload when the viewer may see that webhook.
+func (s *Server) inspect(ctx context.Context, viewer *store.User, r store.BinRequest, types map[string]store.EventType, bodyLimit int) views.InspectedRequest {
+	out := views.InspectedRequest{Request: r, Headers: views.ShowHeaders(r.Headers, binRequestPartURL(r, "headers")),
+		Body: views.ShowJSON(r.Body, bodyLimit, binRequestPartURL(r, "body"))}
 	var p delivery.Payload
 	if json.Unmarshal(r.Body, &p) != nil || p.Webhook.ID == "" {
 		out.Signatures = []views.SignatureCheck{{Header: "signatures", State: "unknown", Words: "Not a Hookyard delivery: the body names no webhook."}}

@@ -19,7 +19,7 @@ func TestBinsKeepTheLast100AndExpire(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range BinLimit + 5 {
-		if err := s.AddBinRequest(ctx, b.ID, http.MethodPost, http.Header{"X-N": {fmt.Sprint(i)}}, []byte(fmt.Sprint(i))); err != nil {
+		if err := s.AddBinRequest(ctx, b.ID, http.MethodPost, http.Header{"X-N": {fmt.Sprint(i)}}, false, []byte(fmt.Sprint(i))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -34,7 +34,7 @@ func TestBinsKeepTheLast100AndExpire(t *testing.T) {
 	if _, err := s.Bin(ctx, b.ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("an expired bin is still found: %v", err)
 	}
-	if err := s.AddBinRequest(ctx, b.ID, http.MethodPost, nil, []byte("late")); !errors.Is(err, ErrNotFound) {
+	if err := s.AddBinRequest(ctx, b.ID, http.MethodPost, nil, false, []byte("late")); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("an expired bin accepted a request: %v", err)
 	}
 	if bins, _ := s.ListBins(ctx, u.ID); len(bins) != 0 {
