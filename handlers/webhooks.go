@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"hookyard/delivery"
 	"hookyard/store"
@@ -103,12 +102,7 @@ func typeLabel(types map[string]store.EventType, name string) string {
 // when partial (an API PATCH).
 func (s *Server) checkWebhook(ctx context.Context, in webhookInput, owner store.User, partial bool, fe fieldErrors) error {
 	if !partial || in.Name != "" {
-		switch {
-		case strings.TrimSpace(in.Name) == "":
-			fe.add("name", "Give the webhook a name, e.g. “CRM sync”.")
-		case utf8.RuneCountInString(in.Name) > 100:
-			fe.add("name", "Use at most 100 characters.")
-		}
+		checkWebhookName(fe, in.Name)
 	}
 	if !partial || in.URL != "" {
 		fe.add("url", s.outbound.CheckURL(ctx, in.URL))
