@@ -491,7 +491,7 @@ func (s *Server) webhookAction(c echo.Context, act func(ctx context.Context, w s
 		return err
 	}
 	page.Test, page.Enable, page.TestEvent = d.Test, d.Enable, firstNonEmpty(d.TestEvent, page.TestEvent)
-	page.Replayed = d.Replayed
+	page.Replayed, page.ReplayConfirm = d.Replayed, d.ReplayConfirm
 	if d.Secret != "" {
 		page.Secret, page.SecretNote = d.Secret, d.SecretNote
 	}
@@ -563,6 +563,8 @@ func (s *Server) enableFromDashboard(c echo.Context) error {
 }
 
 // replayPage replays missed events, or everything since a chosen time, from the webhook page.
+// Above replayAskAbove events it first asks, saying how many and where; the confirmed form
+// carries the count it showed, and sends unless that count has since grown by more than a few.
 func (s *Server) replayPage(c echo.Context) error {
 	return s.webhookAction(c, func(ctx context.Context, w store.Webhook, d *views.WebhookPage) (store.Webhook, error) {
 		from, missedOnly := missedSince(w), c.FormValue("missed") != ""
@@ -574,9 +576,18 @@ func (s *Server) replayPage(c echo.Context) error {
 			}
 			from = t
 		}
-		n, err := s.replay(ctx, w, from, missedOnly)
+		allowed := replayAskAbove
+		shown, _ := strconv.Atoi(c.FormValue("confirmed"))
+		if shown > 0 {
+			allowed = max(allowed, shown+max(replayAskAbove, shown/10))
+		}
+		n, sent, err := s.replayAtMost(ctx, w, from, missedOnly, allowed)
 		if err != nil {
 			return w, err
+		}
+		if !sent {
+			d.ReplayConfirm = &views.ReplayConfirm{Count: n, Shown: shown, URL: w.URL, Missed: missedOnly, Since: c.FormValue("since")}
+			return w, nil
 		}
 		d.Replayed = n
 		if n == 0 {
