@@ -239,6 +239,8 @@ type Published struct {
 type Idempotency struct {
 	UserID string
 	Key    string
+	// Fingerprint identifies the request: the key reused with another one is store.ErrKeyReused.
+	Fingerprint string
 	// Respond renders the answer to store with the events.
 	Respond func([]Published) ([]byte, error)
 }
@@ -260,7 +262,7 @@ func (e *Engine) Publish(ctx context.Context, publisherID string, in []EventInpu
 	default:
 	}
 	if idem != nil {
-		resp, err := e.store.IdempotentResponse(ctx, idem.UserID, idem.Key, time.Now().Add(-IdempotencyWindow))
+		resp, err := e.store.IdempotentResponse(ctx, idem.UserID, idem.Key, idem.Fingerprint, time.Now().Add(-IdempotencyWindow))
 		if err == nil {
 			return nil, resp, nil
 		}
@@ -299,13 +301,13 @@ func (e *Engine) Publish(ctx context.Context, publisherID string, in []EventInpu
 		}
 	}
 	if idem != nil {
-		pub.IdempotencyUserID, pub.IdempotencyKey = idem.UserID, idem.Key
+		pub.IdempotencyUserID, pub.IdempotencyKey, pub.RequestHash = idem.UserID, idem.Key, idem.Fingerprint
 		if pub.Response, err = idem.Respond(out); err != nil {
 			return nil, nil, err
 		}
 	}
 	if err := e.store.Publish(ctx, pub); errors.Is(err, store.ErrConflict) && idem != nil {
-		resp, err := e.store.IdempotentResponse(ctx, idem.UserID, idem.Key, now.Add(-IdempotencyWindow))
+		resp, err := e.store.IdempotentResponse(ctx, idem.UserID, idem.Key, idem.Fingerprint, now.Add(-IdempotencyWindow))
 		return nil, resp, err
 	} else if err != nil {
 		return nil, nil, err

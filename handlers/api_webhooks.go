@@ -259,11 +259,9 @@ func (s *Server) apiTestWebhook(c echo.Context) error {
 	if err := validation(fe); err != nil {
 		return err
 	}
-	var project *store.Project
-	if len(w.ProjectIDs) > 0 {
-		if p, err := s.store.Project(ctx, w.ProjectIDs[0]); err == nil {
-			project = &p
-		}
+	project, err := s.testProject(ctx, w)
+	if err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, resultJSON(s.sendTest(ctx, w, b.Event, project)))
 }

@@ -30,11 +30,16 @@ type Publication struct {
 	Events     []Event
 	Deliveries []Delivery
 	Missed     []MissedEvent
-	// With a key, Response is kept as the answer to repeat for the same key.
+	// With a key, Response is kept as the answer to repeat for the same key and the same
+	// request, which RequestHash identifies.
 	IdempotencyUserID string
 	IdempotencyKey    string
+	RequestHash       string
 	Response          []byte
 }
+
+// ErrKeyReused is returned for an idempotency key used before with a different request.
+var ErrKeyReused = errors.New("this Idempotency-Key was already used with a different request")
 
 // MissedEvent is an event a webhook would have received had it been switched on.
 type MissedEvent struct {
@@ -56,10 +61,10 @@ func (s *Store) Publish(ctx context.Context, pub Publication) error {
 		if pub.IdempotencyKey != "" {
 			// A key older than the window is free again; a live one is a conflict.
 			now := s.nowMS()
-			res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (user_id, key, response, created_at)
-				VALUES (?, ?, ?, ?) ON CONFLICT (user_id, key) DO UPDATE SET response = excluded.response,
-				created_at = excluded.created_at WHERE idempotency_keys.created_at < ?`,
-				pub.IdempotencyUserID, pub.IdempotencyKey, string(pub.Response), now, now-IdempotencyWindow.Milliseconds())
+			res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, response, created_at)
+				VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash,
+				response = excluded.response, created_at = excluded.created_at WHERE idempotency_keys.created_at < ?`,
+				pub.IdempotencyUserID, pub.IdempotencyKey, pub.RequestHash, string(pub.Response), now, now-IdempotencyWindow.Milliseconds())
 			if err := checkAffected(res, err); errors.Is(err, ErrNotFound) {
 				return ErrConflict
 			} else if err != nil {
@@ -132,12 +137,20 @@ func msPtr(t *time.Time) any {
 	return ms(*t)
 }
 
-// IdempotentResponse returns the answer stored for a key used since the given time.
-func (s *Store) IdempotentResponse(ctx context.Context, userID, key string, since time.Time) ([]byte, error) {
-	var resp string
-	err := s.write.QueryRowContext(ctx, `SELECT response FROM idempotency_keys WHERE user_id = ? AND key = ? AND created_at >= ?`,
-		userID, key, ms(since)).Scan(&resp)
-	return []byte(resp), notFound(err)
+// IdempotentResponse returns the answer stored for a key used since the given time, or
+// ErrKeyReused when the key was used with a request of another hash.
+func (s *Store) IdempotentResponse(ctx context.Context, userID, key, requestHash string, since time.Time) ([]byte, error) {
+	var resp, hash string
+	err := s.write.QueryRowContext(ctx, `SELECT response, request_hash FROM idempotency_keys
+		WHERE user_id = ? AND key = ? AND created_at >= ?`, userID, key, ms(since)).Scan(&resp, &hash)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	// A key stored before requests were hashed has no hash to compare: its answer stands.
+	if hash != "" && hash != requestHash {
+		return nil, ErrKeyReused
+	}
+	return []byte(resp), nil
 }
 
 const eventColumns = `id, event_type, organization_id, project_id, previous_value, current_value, publisher_id, created_at`

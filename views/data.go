@@ -43,8 +43,8 @@ type Form struct {
 	Message string // a problem with the form as a whole
 }
 
-// Value returns what was typed into a field.
-func (f Form) Value(name string) string { return f.Values[name] }
+// Value returns what was typed into a field, as text: bytes that are not UTF-8 show as �.
+func (f Form) Value(name string) string { return strings.ToValidUTF8(f.Values[name], "\uFFFD") }
 
 // Error returns the problem with a field, or "".
 func (f Form) Error(name string) string { return f.Errors[name] }
