@@ -17,8 +17,8 @@ func (s *Server) routes(e *echo.Echo) {
 		e.GET("/metrics", echo.WrapHandler(s.opts.Metrics))
 	}
 
-	// Browser pages: session cookie, CSRF on every form.
-	ui := e.Group("", s.sessionMiddleware(), s.csrf(), s.realCSRFToken, s.loadUser)
+	// Browser pages: session cookie, CSRF on every form (the session's token and the origin).
+	ui := e.Group("", s.sessionMiddleware(), s.loadUser, s.csrf)
 	ui.GET("/setup", s.showSetup)
 	ui.POST("/setup", s.submitSetup)
 	ui.GET("/login", s.showLogin)

@@ -62,6 +62,8 @@ type Server struct {
 	sessions *sessions.CookieStore
 	outbound *delivery.Client
 	types    atomic.Pointer[eventTypeCache]
+	// origin is the base URL's origin, which every state-changing browser request must come from.
+	origin string
 	// dummyHash is a password hash of the store's cost that matches nothing.
 	dummyHash func() string
 }
@@ -110,7 +112,8 @@ func New(ctx context.Context, st *store.Store, opts Options) (*echo.Echo, error)
 			AllowPrivate: opts.AllowPrivateTargets, UserAgent: "Hookyard/" + opts.Version,
 		})
 	}
-	s := &Server{store: st, opts: opts, log: opts.Logger, assets: assets, sessions: cookies, outbound: opts.Outbound}
+	s := &Server{store: st, opts: opts, log: opts.Logger, assets: assets, sessions: cookies, outbound: opts.Outbound,
+		origin: originOf(opts.BaseURL.String())}
 	s.dummyHash = sync.OnceValue(func() string {
 		var b [16]byte
 		_, _ = rand.Read(b[:])
