@@ -22,14 +22,7 @@ func (s *Server) routes(e *echo.Echo) {
 	ui.GET("/setup", s.showSetup)
 	ui.POST("/setup", s.submitSetup)
 	ui.GET("/login", s.showLogin)
-	ui.POST("/login", s.submitLogin, middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: s.opts.LoginRate, Burst: s.opts.LoginBurst,
-		}),
-		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
-		DenyHandler:         func(c echo.Context, _ string, _ error) error { return s.loginRateLimited(c) },
-		ErrorHandler:        func(c echo.Context, _ error) error { return s.loginRateLimited(c) },
-	}))
+	ui.POST("/login", s.submitLogin)
 	ui.POST("/logout", s.logout)
 
 	in := ui.Group("", s.requireUser)

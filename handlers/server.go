@@ -48,7 +48,8 @@ type Options struct {
 	MaxPayload int64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// LoginRate and LoginBurst limit sign-in attempts per client address.
+	// LoginRate and LoginBurst limit password checks (sign-in, password changes) per account
+	// and client address; an account, and a client, over all get four times as much.
 	LoginRate  rate.Limit
 	LoginBurst int
 }
@@ -63,7 +64,8 @@ type Server struct {
 	outbound *delivery.Client
 	types    atomic.Pointer[eventTypeCache]
 	// origin is the base URL's origin, which every state-changing browser request must come from.
-	origin string
+	origin    string
+	passwords *passwordLimiter
 	// dummyHash is a password hash of the store's cost that matches nothing.
 	dummyHash func() string
 }
@@ -113,7 +115,7 @@ func New(ctx context.Context, st *store.Store, opts Options) (*echo.Echo, error)
 		})
 	}
 	s := &Server{store: st, opts: opts, log: opts.Logger, assets: assets, sessions: cookies, outbound: opts.Outbound,
-		origin: originOf(opts.BaseURL.String())}
+		origin: originOf(opts.BaseURL.String()), passwords: newPasswordLimiter(opts.LoginRate, opts.LoginBurst)}
 	s.dummyHash = sync.OnceValue(func() string {
 		var b [16]byte
 		_, _ = rand.Read(b[:])
@@ -124,7 +126,7 @@ func New(ctx context.Context, st *store.Store, opts Options) (*echo.Echo, error)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Behind no proxy by default: the client address is the connection's, so X-Forwarded-For
-	// cannot be forged to dodge the sign-in limit.
+	// cannot be forged to dodge the password limit.
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
