@@ -196,6 +196,21 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// requireMetricsToken asks for Authorization: Bearer <--metrics-token> when one is set.
+func (s *Server) requireMetricsToken(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.opts.MetricsToken == "" {
+			return next(c)
+		}
+		scheme, sent, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+		if !strings.EqualFold(scheme, "Bearer") || !sameToken(strings.TrimSpace(sent), s.opts.MetricsToken) {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="metrics"`)
+			return c.String(http.StatusUnauthorized, "/metrics needs Authorization: Bearer <the --metrics-token>.\n")
+		}
+		return next(c)
+	}
+}
+
 // requireAdmin refuses members: 403 with a plain explanation.
 func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {

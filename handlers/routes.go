@@ -14,7 +14,7 @@ func (s *Server) routes(e *echo.Echo) {
 	// Bins are public receivers, like any webhook endpoint: no session, no CSRF.
 	e.Any("/inspect/:id", echo.WrapHandler(binReceiver{s.store}))
 	if s.opts.Metrics != nil {
-		e.GET("/metrics", echo.WrapHandler(s.opts.Metrics))
+		e.GET("/metrics", echo.WrapHandler(s.opts.Metrics), s.requireMetricsToken)
 	}
 
 	// Browser pages: session cookie, CSRF on every form (the session's token and the origin).

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -52,6 +53,11 @@ type Options struct {
 	// and client address; an account, and a client, over all get four times as much.
 	LoginRate  rate.Limit
 	LoginBurst int
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client (for the
+	// password limit and the logs); none by default, so the client is the connection's peer.
+	TrustedProxies []*net.IPNet
+	// MetricsToken, when set, is the bearer token /metrics asks for.
+	MetricsToken string
 }
 
 // Server holds what every handler needs.
@@ -126,12 +132,21 @@ func New(ctx context.Context, st *store.Store, opts Options) (*echo.Echo, error)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Behind no proxy by default: the client address is the connection's, so X-Forwarded-For
-	// cannot be forged to dodge the password limit.
+	// cannot be forged to dodge the password limit. With --trusted-proxies, X-Forwarded-For is
+	// believed only as far back as it passes through those proxies (not every private or
+	// loopback address, as Echo would by default).
 	e.IPExtractor = echo.ExtractIPDirect()
+	if len(opts.TrustedProxies) > 0 {
+		trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range opts.TrustedProxies {
+			trust = append(trust, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(trust...)
+	}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogError: true,
+		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogError: true, LogRemoteIP: true,
 		HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			level := slog.LevelInfo
@@ -140,7 +155,7 @@ func New(ctx context.Context, st *store.Store, opts Options) (*echo.Echo, error)
 			}
 			s.log.LogAttrs(c.Request().Context(), level, "request",
 				slog.String("method", v.Method), slog.String("path", v.URIPath),
-				slog.Int("status", v.Status), slog.Duration("latency", v.Latency))
+				slog.Int("status", v.Status), slog.Duration("latency", v.Latency), slog.String("client", v.RemoteIP))
 			return nil
 		},
 	}))
