@@ -85,7 +85,7 @@ func (s *Server) routes(e *echo.Echo) {
 
 	// JSON API: bearer tokens, problem+json errors.
 	e.GET("/api/v1/openapi.json", s.openAPI)
-	api := e.Group("/api/v1", s.apiAuth)
+	api := e.Group("/api/v1", noStore, s.apiAuth)
 	api.GET("/me", s.apiMe)
 	api.GET("/event-types", s.apiListEventTypes)
 	api.POST("/event-types", s.apiCreateEventType, requireAdmin)

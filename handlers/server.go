@@ -166,6 +166,9 @@ func New(ctx context.Context, st *store.Store, opts Options) (*echo.Echo, error)
 		ReferrerPolicy:        "same-origin",
 		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
 	}))
+	if opts.BaseURL.Scheme == "https" {
+		e.Use(strictTransportSecurity)
+	}
 	e.Use(middleware.BodyLimit(strconv.FormatInt(max(2<<20, opts.MaxPayload), 10) + "B"))
 	s.routes(e)
 	// This server's own bins are reached in-process, so they work with the outbound guard on.
@@ -178,6 +181,25 @@ func (s *Server) now() time.Time { return s.opts.Now().UTC() }
 // isAPI reports whether a request is for the JSON API (bearer tokens, problem+json errors).
 func isAPI(c echo.Context) bool {
 	return strings.HasPrefix(c.Request().URL.Path, "/api/")
+}
+
+// strictTransportSecurity tells browsers to use only https here for a year. It is sent on
+// every response when the base URL is https, also when a TLS-terminating proxy forwards
+// plain HTTP (Echo's Secure middleware sends it only for requests that arrived as https).
+func strictTransportSecurity(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderStrictTransportSecurity, "max-age=31536000")
+		return next(c)
+	}
+}
+
+// noStore keeps responses out of every cache: API answers are one user's data, and some
+// carry secrets (a webhook's signing secret after create or rotate).
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
 }
 
 // sessionStore exposes the cookie store for the session middleware.
