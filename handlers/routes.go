@@ -14,22 +14,15 @@ func (s *Server) routes(e *echo.Echo) {
 	// Bins are public receivers, like any webhook endpoint: no session, no CSRF.
 	e.Any("/inspect/:id", echo.WrapHandler(binReceiver{s.store}))
 	if s.opts.Metrics != nil {
-		e.GET("/metrics", echo.WrapHandler(s.opts.Metrics))
+		e.GET("/metrics", echo.WrapHandler(s.opts.Metrics), s.requireMetricsToken)
 	}
 
-	// Browser pages: session cookie, CSRF on every form.
-	ui := e.Group("", s.sessionMiddleware(), s.csrf(), s.realCSRFToken, s.loadUser)
+	// Browser pages: session cookie, CSRF on every form (the session's token and the origin).
+	ui := e.Group("", s.sessionMiddleware(), s.loadUser, s.csrf)
 	ui.GET("/setup", s.showSetup)
 	ui.POST("/setup", s.submitSetup)
 	ui.GET("/login", s.showLogin)
-	ui.POST("/login", s.submitLogin, middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: s.opts.LoginRate, Burst: s.opts.LoginBurst,
-		}),
-		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
-		DenyHandler:         func(c echo.Context, _ string, _ error) error { return s.loginRateLimited(c) },
-		ErrorHandler:        func(c echo.Context, _ error) error { return s.loginRateLimited(c) },
-	}))
+	ui.POST("/login", s.submitLogin)
 	ui.POST("/logout", s.logout)
 
 	in := ui.Group("", s.requireUser)
@@ -96,7 +89,7 @@ func (s *Server) routes(e *echo.Echo) {
 
 	// JSON API: bearer tokens, problem+json errors.
 	e.GET("/api/v1/openapi.json", s.openAPI)
-	api := e.Group("/api/v1", s.apiAuth)
+	api := e.Group("/api/v1", noStore, s.apiAuth)
 	api.GET("/me", s.apiMe)
 	api.GET("/event-types", s.apiListEventTypes)
 	api.POST("/event-types", s.apiCreateEventType, requireAdmin)

@@ -54,6 +54,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 			return nil, fmt.Errorf("create database folder: %w", err)
 		}
 	}
+	// The file holds webhook secrets and the session key: only its owner may read it.
+	// SQLite gives the -wal and -shm files the mode of the database file.
+	if err := makePrivate(path); err != nil {
+		return nil, err
+	}
 	// _txlock=immediate: a transaction that reads then writes must hold the write lock from
 	// its start, or two of them fail at once with "database is locked".
 	params := "_journal_mode=WAL&_busy_timeout=5000&_synchronous=NORMAL&_foreign_keys=on"
@@ -80,7 +85,28 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	read.SetMaxOpenConns(8)
 	s.read = read
+	// Files left by an older version, or copied in, are tightened too.
+	for _, f := range []string{path + "-wal", path + "-shm"} {
+		if err := os.Chmod(f, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.Close()
+			return nil, fmt.Errorf("make %s private: %w", f, err)
+		}
+	}
 	return s, nil
+}
+
+// makePrivate creates the database file readable and writable by its owner only, or
+// takes the permissions of others away from an existing one, whatever the umask.
+func makePrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := f.Chmod(0o600); err != nil {
+		return fmt.Errorf("make database %s private: %w", path, err)
+	}
+	return nil
 }
 
 func (s *Store) migrate(ctx context.Context) error {
