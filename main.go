@@ -112,6 +112,7 @@ type Config struct {
 	LogFormat             string
 	SMTPURL               *url.URL
 	SMTPFrom              string
+	MaxWebhooksPerUser    int
 }
 
 // lookupEnv is os.LookupEnv, replaceable in tests.
@@ -167,6 +168,7 @@ type serveFlags struct {
 	allowPrivate, demo                           *bool
 	requestTimeout, retention                    *time.Duration
 	workers, perWebhook                          *int
+	maxWebhooks                                  *int
 }
 
 func newServeFlags(out io.Writer) serveFlags {
@@ -188,6 +190,7 @@ func newServeFlags(out io.Writer) serveFlags {
 		logFmt:         fs.String("log-format", "text", "log format: text or json"),
 		smtpURL:        fs.String("smtp-url", "", "SMTP server for notices, e.g. smtp://user:pass@mail.example.com:587"),
 		smtpFrom:       fs.String("smtp-from", "", "sender address of e-mail notices"),
+		maxWebhooks:    fs.Int("max-webhooks-per-user", 1000, "most webhooks one person may have"),
 	}
 }
 
@@ -208,7 +211,7 @@ func parseServe(args, environ []string, stderr io.Writer) (Config, error) {
 	cfg := Config{
 		Addr: *f.addr, DB: *f.db, AllowPrivateTargets: *f.allowPrivate, RequestTimeout: *f.requestTimeout,
 		Workers: *f.workers, PerWebhookConcurrency: *f.perWebhook, Retention: *f.retention, Demo: *f.demo,
-		LogFormat: *f.logFmt, SMTPFrom: *f.smtpFrom,
+		LogFormat: *f.logFmt, SMTPFrom: *f.smtpFrom, MaxWebhooksPerUser: *f.maxWebhooks,
 	}
 	var errs []error
 	bad := func(flagName, format string, a ...any) {
@@ -258,6 +261,9 @@ func parseServe(args, environ []string, stderr io.Writer) (Config, error) {
 	}
 	if cfg.Retention < time.Hour {
 		bad("retention", "must be at least 1h, not %s", cfg.Retention)
+	}
+	if cfg.MaxWebhooksPerUser < 1 || cfg.MaxWebhooksPerUser > 1_000_000 {
+		bad("max-webhooks-per-user", "must be from 1 to 1000000, not %d", cfg.MaxWebhooksPerUser)
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		bad("log-format", "must be text or json, not %q", cfg.LogFormat)
@@ -352,7 +358,8 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	}
 	opts := handlers.Options{BaseURL: cfg.BaseURL, Version: version, Logger: log,
 		AllowPrivateTargets: cfg.AllowPrivateTargets, Outbound: client, Engine: engine,
-		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), MaxPayload: cfg.MaxPayload}
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), MaxPayload: cfg.MaxPayload,
+		MaxWebhooksPerUser: cfg.MaxWebhooksPerUser}
 	if users == 0 {
 		var b [24]byte
 		_, _ = rand.Read(b[:])
