@@ -136,7 +136,16 @@ func (s *Server) showEventPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	outcomes, err := s.eventOutcomes(ctx, u, ev)
+	cursor := c.QueryParam("cursor")
+	outcomes, next, err := s.eventOutcomes(ctx, u, ev, store.Page{Limit: outcomesPageSize, Cursor: cursor})
+	if err != nil {
+		return err
+	}
+	f := store.WebhookFilter{}
+	if !u.IsAdmin() {
+		f.OwnerID = u.ID
+	}
+	total, err := s.store.CountWebhooks(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -155,7 +164,8 @@ func (s *Server) showEventPage(c echo.Context) error {
 		CurrentValue  any `json:"currentValue"`
 	}{decodeJSON(ev.PreviousValue), decodeJSON(ev.CurrentValue)})
 	d := views.EventPage{Page: s.page(c, "Event", "events"), Event: ev, Label: typeLabel(types, ev.Type),
-		Project: project, Payload: prettyJSON(data.Bytes())}
+		Project: project, Payload: prettyJSON(data.Bytes()),
+		Pager: pager("/events/"+ev.ID, nil, len(outcomes), total, "webhooks", cursor, next)}
 	for _, o := range outcomes {
 		vo := views.EventOutcome{WebhookID: o.WebhookID, WebhookName: o.WebhookName, State: o.State, Reason: o.Reason}
 		if o.Delivery != nil {
@@ -165,6 +175,9 @@ func (s *Server) showEventPage(c echo.Context) error {
 	}
 	return s.render(c, http.StatusOK, views.Event(d))
 }
+
+// outcomesPageSize is how many webhooks the event page explains at a time.
+const outcomesPageSize = 50
 
 // publishSample publishes a sample event of the chosen type in the chosen project, from the
 // events page, and shows who received it.

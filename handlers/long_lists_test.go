@@ -4,29 +4,36 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
 
+	"hookyard/handlers"
 	"hookyard/store"
 )
 
 // Long lists of webhooks (SPEC §5, §6): the list page and the API are paged, and one person
 // may have at most --max-webhooks-per-user webhooks.
 
-// seedWebhooks stores n webhooks of owner straight into the database, in one statement so
-// that a hundred thousand take a moment; every tenth is switched off. Their ids sort before
-// any made by the store, in seeding order.
+// seedWebhooks stores n webhooks of owner straight into the database, in two statements so
+// that a hundred thousand take a moment. Every tenth is switched off; all listen only for
+// TODO_DELETED, at a loopback address that the outbound guard refuses, so that nothing is
+// ever sent to them. Their ids sort before any made by the store, in seeding order.
 func (a *testApp) seedWebhooks(t *testing.T, owner store.User, n int) {
 	t.Helper()
+	const numbers = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) `
 	err := a.store.WithTx(t.Context(), func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(t.Context(), `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-			INSERT INTO webhooks (id, owner_id, name, url, secret, enabled, status, created_at, updated_at)
-			SELECT printf('wh_%026d', i), ?, 'Seeded ' || i, 'https://93.184.215.14/hooks/' || i,
-				'whsec_c2VlZGVkIHNlY3JldCBmb3IgdGVzdHMgb25seSEhISE=', i % 10 != 0, 'HEALTHY', 0, 0 FROM n`,
-			n, owner.ID)
+		_, err := tx.ExecContext(t.Context(), numbers+`INSERT INTO webhooks (id, owner_id, name, url, secret, enabled, status, created_at, updated_at)
+			SELECT printf('wh_%026d', i), ?, 'Seeded ' || i, 'http://127.0.0.1:9/seeded/' || i,
+				'whsec_c2VlZGVkIHNlY3JldCBmb3IgdGVzdHMgb25seSEhISE=', i % 10 != 0, 'HEALTHY', 0, 0 FROM n`, n, owner.ID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(t.Context(), numbers+`INSERT INTO webhook_events (webhook_id, event_type)
+			SELECT printf('wh_%026d', i), 'TODO_DELETED' FROM n`, n)
 		return err
 	})
 	if err != nil {
@@ -152,4 +159,70 @@ func TestWebhooksPerPersonQuota(t *testing.T) {
 	}
 	// The quota is per person.
 	f.createWebhook(t, f.ottoToken, map[string]any{"name": "Otto's", "url": publicURL})
+}
+
+// An event explains itself one page of the viewer's webhooks at a time: 50 by default and
+// never more than 500 in the API, whose webhooksNextCursor leads through all of them; the
+// event page shows 50 with a Next page link.
+func TestEventOutcomesArePaged(t *testing.T) {
+	roomy := func(o *handlers.Options) { o.MaxWebhooksPerUser = 2000 }
+	f := newAPIFixture(t, roomyLogins, allowPrivate, roomy)
+	f.seedWebhooks(t, f.mia, 1200)
+	rcv := newReceiver(t, http.StatusOK, "")
+	real := f.createWebhook(t, f.miaToken, map[string]any{"name": "Real one", "url": rcv.URL, "events": []string{"TODO_CREATED"}})
+	ev := decode[map[string]any](t, f.call(t, f.miaToken, http.MethodPost, "/api/v1/events",
+		map[string]any{"event": "TODO_CREATED", "projectId": f.alpha.ID}, http.StatusAccepted))
+	path := "/api/v1/events/" + ev["id"].(string)
+
+	type eventDetail struct {
+		ID       string `json:"id"`
+		Webhooks []struct {
+			WebhookID string `json:"webhookId"`
+			State     string `json:"state"`
+		} `json:"webhooks"`
+		Next *string `json:"webhooksNextCursor"`
+	}
+	first := decode[eventDetail](t, f.call(t, f.miaToken, http.MethodGet, path, nil, http.StatusOK))
+	if first.ID != ev["id"] || len(first.Webhooks) != 50 || first.Next == nil {
+		t.Fatalf("GET %s: %d webhooks, next %v; want the event with 50 and a cursor", path, len(first.Webhooks), first.Next)
+	}
+	if big := decode[eventDetail](t, f.call(t, f.miaToken, http.MethodGet, path+"?limit=100000", nil, http.StatusOK)); len(big.Webhooks) != 500 {
+		t.Errorf("?limit=100000 answered %d webhooks, want 500", len(big.Webhooks))
+	}
+	seen, pages := map[string]bool{}, 0
+	for q := "?limit=500"; q != ""; pages++ {
+		d := decode[eventDetail](t, f.call(t, f.miaToken, http.MethodGet, path+q, nil, http.StatusOK))
+		for _, o := range d.Webhooks {
+			if seen[o.WebhookID] {
+				t.Fatalf("webhook %s on two pages", o.WebhookID)
+			}
+			seen[o.WebhookID] = true
+			if o.WebhookID == real.ID && o.State == "not_matched" {
+				t.Errorf("the subscribed webhook is %q", o.State)
+			}
+		}
+		q = ""
+		if d.Next != nil {
+			q = "?limit=500&cursor=" + url.QueryEscape(*d.Next)
+		}
+	}
+	if len(seen) != 1201 || pages != 3 || !seen[real.ID] {
+		t.Errorf("the pages name %d webhooks in %d pages (the real one: %v), want 1201 in 3", len(seen), pages, seen[real.ID])
+	}
+	wantProblem(t, f.api(f.miaToken, http.MethodGet, path+"?cursor=nonsense!", nil), http.StatusBadRequest)
+
+	mia := f.signedInAs(f.mia)
+	p := mia.get("/events/" + ev["id"].(string))
+	wantPageStatus(t, p, http.StatusOK)
+	if n := p.Doc.Find(`[data-testid="outcome"]`).Length(); n != 50 {
+		t.Errorf("the event page explains %d webhooks, want 50", n)
+	}
+	if got := squash(p.Doc.Find(`[data-testid="pager-count"]`).Text()); got != "Showing 50 of 1,201 webhooks" {
+		t.Errorf("the event page says %q", got)
+	}
+	next, _ := p.Doc.Find(`[data-testid="next-page"]`).Attr("href")
+	p = mia.get(next)
+	if names := p.Doc.Find(`[data-testid="outcome"] strong`).First().Text(); names != "Seeded 51" {
+		t.Errorf("the next page starts with %q, want Seeded 51", names)
+	}
 }
