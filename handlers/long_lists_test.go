@@ -226,3 +226,22 @@ func TestEventOutcomesArePaged(t *testing.T) {
 		t.Errorf("the next page starts with %q, want Seeded 51", names)
 	}
 }
+
+// The dashboard of someone with 100,000 webhooks counts them by state and lists only the
+// first 10 switched-off ones, with a link to the rest.
+func TestDashboardBoundsTheAttentionList(t *testing.T) {
+	f := newAPIFixture(t, roomyLogins)
+	f.seedWebhooks(t, f.mia, 100_000)
+	p := f.signedInAs(f.mia).get("/")
+	wantPageStatus(t, p, http.StatusOK)
+	if got := recoveryStats(p); got != [3]string{"90000", "0", "10000"} {
+		t.Errorf("the dashboard counts %v (working, failing, off), want 90000, 0, 10000", got)
+	}
+	if n := p.Doc.Find(`[data-testid="attention-item"]`).Length(); n != 10 {
+		t.Errorf("the dashboard lists %d switched-off webhooks, want 10", n)
+	}
+	more := p.Doc.Find(`[data-testid="attention-more"] a`)
+	if href, _ := more.Attr("href"); href != "/webhooks?state=disabled" || squash(more.Text()) != "9990 more webhooks are switched off: see them all" {
+		t.Errorf("the rest are %q → %q", squash(more.Text()), href)
+	}
+}

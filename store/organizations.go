@@ -52,6 +52,13 @@ func (s *Store) ListOrganizations(ctx context.Context, memberID string, p Page) 
 	return collectPage(rows, err, p, scanOrg, func(o Organization) string { return o.ID })
 }
 
+// CountOrganizations returns how many organisations exist.
+func (s *Store) CountOrganizations(ctx context.Context) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM organizations`).Scan(&n)
+	return n, err
+}
+
 // RenameOrganization changes an organisation's name.
 func (s *Store) RenameOrganization(ctx context.Context, id, name string) (Organization, error) {
 	if err := checkAffected(s.write.ExecContext(ctx,
