@@ -245,3 +245,37 @@ func TestDashboardBoundsTheAttentionList(t *testing.T) {
 		t.Errorf("the rest are %q → %q", squash(more.Text()), href)
 	}
 }
+
+// The users and API tokens pages show 50 at a time, with a count and a Next page link.
+func TestUsersAndTokensPagesArePaged(t *testing.T) {
+	app := newTestApp(t, roomyLogins)
+	admin := app.admin()
+	for i := range 120 {
+		app.member(fmt.Sprintf("person%03d@example.com", i), fmt.Sprintf("Person %03d", i))
+	}
+	for range 60 {
+		app.token(admin)
+	}
+	b := app.signedInAs(admin)
+	for _, c := range []struct {
+		path, rows, count, nextCount string
+		nextRows                     int
+	}{
+		{"/users", `[data-testid="users"] tbody tr`, "Showing 50 of 121 people", "Showing 50 of 121 people", 50},
+		{"/settings/tokens", `[data-testid="tokens"] tbody tr`, "Showing 50 of 60 tokens", "Showing 10 of 60 tokens", 10},
+	} {
+		p := b.get(c.path)
+		wantPageStatus(t, p, http.StatusOK)
+		if n := p.Doc.Find(c.rows).Length(); n != 50 {
+			t.Errorf("%s shows %d rows, want 50", c.path, n)
+		}
+		if got := squash(p.Doc.Find(`[data-testid="pager-count"]`).Text()); got != c.count {
+			t.Errorf("%s says %q, want %q", c.path, got, c.count)
+		}
+		next, _ := p.Doc.Find(`[data-testid="next-page"]`).Attr("href")
+		p = b.get(next)
+		if n := p.Doc.Find(c.rows).Length(); n != c.nextRows || squash(p.Doc.Find(`[data-testid="pager-count"]`).Text()) != c.nextCount {
+			t.Errorf("%s: the next page (%s) shows %d rows, want %d", c.path, next, n, c.nextRows)
+		}
+	}
+}

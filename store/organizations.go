@@ -115,9 +115,17 @@ func (s *Store) Members(ctx context.Context, orgID string) ([]User, error) {
 	return collect(rows, err, scanUser)
 }
 
-// MemberOrganizations maps each user id to the ids of the organisations they belong to.
-func (s *Store) MemberOrganizations(ctx context.Context) (map[string][]string, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT user_id, organization_id FROM memberships ORDER BY user_id`)
+// MemberOrganizations maps each user id to the ids of the organisations they belong to:
+// of the given users only, or of everyone when none are given.
+func (s *Store) MemberOrganizations(ctx context.Context, userIDs ...string) (map[string][]string, error) {
+	q, args := `SELECT user_id, organization_id FROM memberships`, []any{}
+	if len(userIDs) > 0 {
+		q += ` WHERE user_id IN (` + placeholders(len(userIDs)) + `)`
+		for _, id := range userIDs {
+			args = append(args, id)
+		}
+	}
+	rows, err := s.read.QueryContext(ctx, q+` ORDER BY user_id`, args...)
 	if err != nil {
 		return nil, err
 	}
