@@ -60,7 +60,7 @@ func (s *Server) inspectorPage(c echo.Context, status int, refused string) error
 func (s *Server) newBin(c echo.Context, then func(store.Bin) error) error {
 	b, err := s.store.CreateBin(c.Request().Context(), currentUser(c).ID, s.opts.MaxBinsPerUser)
 	if errors.Is(err, store.ErrQuotaReached) {
-		return s.inspectorPage(c, http.StatusTooManyRequests, s.binQuotaProblem().Detail)
+		return s.inspectorPage(c, http.StatusTooManyRequests, s.binQuotaText())
 	}
 	if err != nil {
 		return err

@@ -42,9 +42,10 @@ func (s *Server) webhookQuotaProblem() *Problem {
 		"Delete one you no longer need, or ask whoever runs Hookyard to raise the limit.", s.opts.MaxWebhooksPerUser))
 }
 
-func (s *Server) binQuotaProblem() *Problem {
-	return quotaProblem(fmt.Sprintf("You already have %d request bins, the most one person may have. "+
-		"Delete one you no longer need (bins also go away on their own 7 days after they were made).", s.opts.MaxBinsPerUser))
+// binQuotaText says why no more bins can be made (bins have pages only, no API).
+func (s *Server) binQuotaText() string {
+	return fmt.Sprintf("You already have %d request bins, the most one person may have. "+
+		"Delete one you no longer need (bins also go away on their own 7 days after they were made).", s.opts.MaxBinsPerUser)
 }
 
 // binPostLimits rate-limit posts to bins from outside: per client address at twice the rate
