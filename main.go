@@ -129,6 +129,7 @@ type Config struct {
 	SMTPFrom              string
 	TrustedProxies        []*net.IPNet // whose X-Forwarded-For is believed; none by default
 	MetricsToken          string       // when set, /metrics needs Authorization: Bearer <it>
+	MaxWebhooksPerUser    int
 }
 
 // lookupEnv is os.LookupEnv, replaceable in tests.
@@ -185,6 +186,7 @@ type serveFlags struct {
 	allowPrivate, demo                           *bool
 	requestTimeout, retention                    *time.Duration
 	workers, perWebhook                          *int
+	maxWebhooks                                  *int
 }
 
 func newServeFlags(out io.Writer) serveFlags {
@@ -208,6 +210,7 @@ func newServeFlags(out io.Writer) serveFlags {
 		smtpFrom:       fs.String("smtp-from", "", "sender address of e-mail notices"),
 		trustedProxies: fs.String("trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (default none)"),
 		metricsToken:   fs.String("metrics-token", "", "when set, /metrics needs Authorization: Bearer <this token>"),
+		maxWebhooks:    fs.Int("max-webhooks-per-user", 1000, "most webhooks one person may have"),
 	}
 }
 
@@ -229,6 +232,7 @@ func parseServe(args, environ []string, stderr io.Writer) (Config, error) {
 		Addr: *f.addr, DB: *f.db, AllowPrivateTargets: *f.allowPrivate, RequestTimeout: *f.requestTimeout,
 		Workers: *f.workers, PerWebhookConcurrency: *f.perWebhook, Retention: *f.retention, Demo: *f.demo,
 		LogFormat: *f.logFmt, SMTPFrom: *f.smtpFrom, MetricsToken: *f.metricsToken,
+		MaxWebhooksPerUser: *f.maxWebhooks,
 	}
 	var errs []error
 	bad := func(flagName, format string, a ...any) {
@@ -278,6 +282,9 @@ func parseServe(args, environ []string, stderr io.Writer) (Config, error) {
 	}
 	if cfg.Retention < time.Hour {
 		bad("retention", "must be at least 1h, not %s", cfg.Retention)
+	}
+	if cfg.MaxWebhooksPerUser < 1 || cfg.MaxWebhooksPerUser > 1_000_000 {
+		bad("max-webhooks-per-user", "must be from 1 to 1000000, not %d", cfg.MaxWebhooksPerUser)
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		bad("log-format", "must be text or json, not %q", cfg.LogFormat)
@@ -397,7 +404,8 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	opts := handlers.Options{BaseURL: cfg.BaseURL, Version: version, Logger: log,
 		AllowPrivateTargets: cfg.AllowPrivateTargets, Outbound: client, Engine: engine,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), MaxPayload: cfg.MaxPayload,
-		TrustedProxies: cfg.TrustedProxies, MetricsToken: cfg.MetricsToken}
+		TrustedProxies: cfg.TrustedProxies, MetricsToken: cfg.MetricsToken,
+		MaxWebhooksPerUser: cfg.MaxWebhooksPerUser}
 	if users == 0 {
 		var b [24]byte
 		_, _ = rand.Read(b[:])

@@ -548,3 +548,30 @@ func TestRunServeRefuses(t *testing.T) {
 		}
 	}
 }
+
+// --max-webhooks-per-user (SPEC §6): 1000 by default, from the flag or its variable, and a
+// number below 1 is a usage error naming the flag.
+func TestParseServeMaxWebhooksPerUser(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		env  []string
+		want int
+	}{
+		{"default", nil, nil, 1000},
+		{"flag", []string{"--max-webhooks-per-user", "5"}, nil, 5},
+		{"environment", nil, []string{"HOOKYARD_MAX_WEBHOOKS_PER_USER=7"}, 7},
+		{"flag beats environment", []string{"--max-webhooks-per-user", "9"}, []string{"HOOKYARD_MAX_WEBHOOKS_PER_USER=7"}, 9},
+	} {
+		cfg, err := parseServe(c.args, c.env, io.Discard)
+		if err != nil || cfg.MaxWebhooksPerUser != c.want {
+			t.Errorf("%s: MaxWebhooksPerUser = %d, %v; want %d", c.name, cfg.MaxWebhooksPerUser, err, c.want)
+		}
+	}
+	for _, v := range []string{"0", "-3"} {
+		_, err := parseServe([]string{"--max-webhooks-per-user", v}, nil, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "--max-webhooks-per-user") || !strings.Contains(err.Error(), v) {
+			t.Errorf("--max-webhooks-per-user %s: error %v, want one naming the flag and the value", v, err)
+		}
+	}
+}

@@ -116,15 +116,21 @@ type listResponse[T any] struct {
 
 // list answers with one page of a list.
 func list[T any](c echo.Context, data []T, next string) error {
-	r := listResponse[T]{Data: data}
+	r := listResponse[T]{Data: data, NextCursor: apiCursor(next)}
 	if r.Data == nil {
 		r.Data = []T{}
 	}
-	if next != "" {
-		cur := base64.RawURLEncoding.EncodeToString([]byte(next))
-		r.NextCursor = &cur
-	}
 	return c.JSON(http.StatusOK, r)
+}
+
+// apiCursor is a store cursor as the API hands it out (null for the last page); pageParams
+// reads it back.
+func apiCursor(next string) *string {
+	if next == "" {
+		return nil
+	}
+	cur := base64.RawURLEncoding.EncodeToString([]byte(next))
+	return &cur
 }
 
 // validation answers 422 when fe holds errors; nil otherwise.

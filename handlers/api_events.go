@@ -210,20 +210,27 @@ func (s *Server) eventFor(ctx context.Context, u *store.User, id string) (store.
 	return ev, nil
 }
 
+// apiGetEvent answers an event with what a page of the viewer's webhooks did with it:
+// ?limit= and ?cursor= page the webhooks array, webhooksNextCursor leads on.
 func (s *Server) apiGetEvent(c echo.Context) error {
+	p, err := pageParams(c)
+	if err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	ev, err := s.eventFor(ctx, currentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
-	outcomes, err := s.eventOutcomes(ctx, currentUser(c), ev)
+	outcomes, next, err := s.eventOutcomes(ctx, currentUser(c), ev, p)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, struct {
 		store.Event
-		Webhooks []eventOutcome `json:"webhooks"`
-	}{ev, outcomes})
+		Webhooks           []eventOutcome `json:"webhooks"`
+		WebhooksNextCursor *string        `json:"webhooksNextCursor"`
+	}{ev, outcomes, apiCursor(next)})
 }
 
 func (s *Server) apiListDeliveries(c echo.Context) error {

@@ -14,7 +14,7 @@ type userDetail struct {
 }
 
 func (s *Server) userDetail(c echo.Context, u store.User) (userDetail, error) {
-	m, err := s.store.MemberOrganizations(c.Request().Context())
+	m, err := s.store.MemberOrganizations(c.Request().Context(), u.ID)
 	if err != nil {
 		return userDetail{}, err
 	}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -69,7 +70,9 @@ func (s *Server) apiCreateWebhook(c echo.Context) error {
 	}
 	w := store.Webhook{OwnerID: owner.ID, Name: in.Name, URL: in.URL, Secret: delivery.NewSecret(),
 		Events: in.Events, ProjectIDs: in.ProjectIDs}
-	if err := s.store.CreateWebhook(ctx, &w); err != nil {
+	if err := s.store.CreateWebhookWithin(ctx, &w, s.opts.MaxWebhooksPerUser); errors.Is(err, store.ErrQuotaReached) {
+		return s.webhookQuotaProblem()
+	} else if err != nil {
 		return err
 	}
 	out, err := s.webhookJSON(ctx, w, w.Secret)

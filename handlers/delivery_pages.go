@@ -98,7 +98,16 @@ func (s *Server) showEventPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	outcomes, err := s.eventOutcomes(ctx, u, ev)
+	cursor := c.QueryParam("cursor")
+	outcomes, next, err := s.eventOutcomes(ctx, u, ev, store.Page{Limit: outcomesPageSize, Cursor: cursor})
+	if err != nil {
+		return err
+	}
+	f := store.WebhookFilter{}
+	if !u.IsAdmin() {
+		f.OwnerID = u.ID
+	}
+	total, err := s.store.CountWebhooks(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -111,7 +120,8 @@ func (s *Server) showEventPage(c echo.Context) error {
 		project = p.Name + " (" + p.OrganizationName + ")"
 	}
 	d := views.EventPage{Page: s.page(c, "Event", "events"), Event: ev, Label: typeLabel(types, ev.Type),
-		Project: project, Payload: views.ShowJSON(eventValues(ev), views.MaxShownBytes, eventValuesURL(ev.ID))}
+		Project: project, Payload: views.ShowJSON(eventValues(ev), views.MaxShownBytes, eventValuesURL(ev.ID)),
+		Pager: pager("/events/"+ev.ID, nil, len(outcomes), total, "webhooks", cursor, next)}
 	for _, o := range outcomes {
 		vo := views.EventOutcome{WebhookID: o.WebhookID, WebhookName: o.WebhookName, State: o.State, Reason: o.Reason}
 		if o.Delivery != nil {
@@ -121,6 +131,9 @@ func (s *Server) showEventPage(c echo.Context) error {
 	}
 	return s.render(c, http.StatusOK, views.Event(d))
 }
+
+// outcomesPageSize is how many webhooks the event page explains at a time.
+const outcomesPageSize = 50
 
 // publishSample publishes a sample event of the chosen type in the chosen project, from the
 // events page, and shows who received it.

@@ -231,7 +231,7 @@ func storeSnapshot(t *testing.T, st *store.Store) string {
 	for _, et := range types {
 		fmt.Fprintf(&sb, "event type %s %q %q\n", et.Name, et.Category, et.Label)
 	}
-	tokens, err := st.ListTokens(ctx, "")
+	tokens, _, err := st.ListTokens(ctx, "", store.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
 	e.GET("/static/*", echo.WrapHandler(s.assets))
 	// Bins are public receivers, like any webhook endpoint: no session, no CSRF.
-	e.Any("/inspect/:id", echo.WrapHandler(binReceiver{s.store}))
+	e.Any("/inspect/:id", echo.WrapHandler(binReceiver{s.store}), s.binPostLimits()...)
 	if s.opts.Metrics != nil {
 		e.GET("/metrics", echo.WrapHandler(s.opts.Metrics), s.requireMetricsToken)
 	}

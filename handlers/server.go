@@ -58,6 +58,14 @@ type Options struct {
 	TrustedProxies []*net.IPNet
 	// MetricsToken, when set, is the bearer token /metrics asks for.
 	MetricsToken string
+	// Quotas (SPEC §5); 0 means the default in brackets. MaxWebhooksPerUser [1000] is
+	// --max-webhooks-per-user; MaxBinsPerUser [20] counts live request bins.
+	MaxWebhooksPerUser int
+	MaxBinsPerUser     int
+	// BinPostRate and BinPostBurst [10/s, 20] limit posts to one bin from outside; one client
+	// address gets twice that across bins. This server's own deliveries to its bins pass.
+	BinPostRate  rate.Limit
+	BinPostBurst int
 }
 
 // Server holds what every handler needs.
@@ -99,6 +107,7 @@ func New(ctx context.Context, st *store.Store, opts Options) (*echo.Echo, error)
 	if opts.LoginBurst == 0 {
 		opts.LoginBurst = 5
 	}
+	opts.withQuotaDefaults()
 	assets, err := static.Load()
 	if err != nil {
 		return nil, fmt.Errorf("load static files: %w", err)

@@ -2,8 +2,10 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,7 +29,12 @@ func (s *Server) listWebhooks(c echo.Context) error {
 	if !u.IsAdmin() {
 		f.OwnerID = u.ID
 	}
-	hooks, err := allPages(func(p store.Page) ([]store.Webhook, string, error) { return s.store.ListWebhooks(ctx, f, p) })
+	cursor := c.QueryParam("cursor")
+	hooks, next, err := s.store.ListWebhooks(ctx, f, store.Page{Limit: webhooksPageSize, Cursor: cursor})
+	if err != nil {
+		return err
+	}
+	total, err := s.store.CountWebhooks(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -65,8 +72,12 @@ func (s *Server) listWebhooks(c echo.Context) error {
 	}
 	return s.render(c, http.StatusOK, views.Webhooks(views.WebhooksPage{
 		Page: s.page(c, "Webhooks", "webhooks"), Rows: rows, State: state, ShowOwner: u.IsAdmin(),
+		Pager: pager("/webhooks", url.Values{"state": {state}}, len(rows), total, "webhooks", cursor, next),
 	}))
 }
+
+// webhooksPageSize is how many webhooks one page of the list shows.
+const webhooksPageSize = 50
 
 // rateText says how a webhook did in the last 24 hours.
 func rateText(h health) string {
@@ -116,6 +127,7 @@ type builderState struct {
 	allProjects bool
 	projects    []string
 	testEvent   string
+	refused     string // why the form as a whole was not saved (a quota reached)
 }
 
 func (s *Server) readBuilder(c echo.Context) builderState {
@@ -159,7 +171,7 @@ func (s *Server) renderBuilder(c echo.Context, status int, b builderState, fe fi
 	}
 	d := views.WebhookBuilderPage{
 		Page: s.page(c, "New webhook", "webhooks"), WebhookID: b.id, Action: "/webhooks",
-		Form: form(b.values, fe), AllEvents: b.allEvents, AllProjects: b.allProjects, Test: test, TestEvent: b.testEvent,
+		Form: views.Form{Values: b.values, Errors: fe, Message: b.refused}, AllEvents: b.allEvents, AllProjects: b.allProjects, Test: test, TestEvent: b.testEvent,
 	}
 	if b.id != "" {
 		d.Page.Title, d.Action = "Edit "+b.values["name"], "/webhooks/"+b.id
@@ -284,7 +296,10 @@ func (s *Server) submitBuilder(c echo.Context) error {
 	if b.id == "" {
 		w := store.Webhook{OwnerID: b.owner.ID, Name: in.Name, URL: strings.TrimSpace(in.URL), Secret: delivery.NewSecret(),
 			Events: in.Events, ProjectIDs: in.ProjectIDs}
-		if err := s.store.CreateWebhook(ctx, &w); err != nil {
+		if err := s.store.CreateWebhookWithin(ctx, &w, s.opts.MaxWebhooksPerUser); errors.Is(err, store.ErrQuotaReached) {
+			b.refused = s.webhookQuotaProblem().Detail
+			return s.renderBuilder(c, http.StatusTooManyRequests, b, nil, views.TestResult{})
+		} else if err != nil {
 			return err
 		}
 		s.revealOnce(c, w.ID)

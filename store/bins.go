@@ -42,12 +42,16 @@ func scanBin(r scanner) (Bin, error) {
 	return b, notFound(err)
 }
 
-// CreateBin makes a new bin for a person, clearing expired bins on the way.
-func (s *Store) CreateBin(ctx context.Context, ownerID string) (Bin, error) {
+// CreateBin makes a new bin for a person, clearing expired bins on the way. A person who
+// already has maxPerOwner live bins gets ErrQuotaReached (0: no limit).
+func (s *Store) CreateBin(ctx context.Context, ownerID string, maxPerOwner int) (Bin, error) {
 	now := s.nowMS()
 	b := Bin{ID: s.newID("bin", now), OwnerID: ownerID, CreatedAt: fromMS(now), ExpiresAt: fromMS(now + BinLifetime.Milliseconds())}
 	err := s.WithTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM bins WHERE expires_at <= ?`, now); err != nil {
+			return err
+		}
+		if err := underQuota(ctx, tx, maxPerOwner, `SELECT COUNT(*) FROM bins WHERE owner_id = ?`, ownerID); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO bins (id, owner_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,

@@ -14,7 +14,7 @@ func TestBinsKeepTheLast100AndExpire(t *testing.T) {
 	clock := useClock(s, 0)
 	ctx := t.Context()
 	u := createUser(t, s, "mia@example.com", "Mia", RoleMember)
-	b, err := s.CreateBin(ctx, u.ID)
+	b, err := s.CreateBin(ctx, u.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestBinsKeepTheLast100AndExpire(t *testing.T) {
 		t.Fatalf("expired bins listed: %v", bins)
 	}
 	// Creating a bin clears expired ones with what they received.
-	if _, err := s.CreateBin(ctx, u.ID); err != nil {
+	if _, err := s.CreateBin(ctx, u.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	if n := countRows(t, s, "bin_requests", ""); n != 0 {

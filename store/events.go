@@ -240,3 +240,43 @@ func (s *Store) MissedBy(ctx context.Context, eventID string) (map[string]bool, 
 	}
 	return out, err
 }
+
+// EventHandling is what some webhooks did with one event.
+type EventHandling struct {
+	Latest map[string]Delivery // webhook id → its newest delivery of the event (a resend replaces the first)
+	Missed map[string]bool     // webhook ids that kept the event as missed
+}
+
+// HandlingOf returns what the given webhooks did with an event; the answer is in proportion
+// to the webhooks asked about, not to all that received it.
+func (s *Store) HandlingOf(ctx context.Context, eventID string, webhookIDs []string) (EventHandling, error) {
+	h := EventHandling{Latest: map[string]Delivery{}, Missed: map[string]bool{}}
+	if len(webhookIDs) == 0 {
+		return h, nil
+	}
+	in := `(` + placeholders(len(webhookIDs)) + `)`
+	args := []any{eventID}
+	for _, id := range webhookIDs {
+		args = append(args, id)
+	}
+	// "+webhook_id" keeps SQLite on the event's index: an event has at most a delivery or a
+	// few per webhook, while one webhook may have millions.
+	rows, err := s.read.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id IN
+		(SELECT MAX(id) FROM deliveries WHERE event_id = ? AND +webhook_id IN `+in+` GROUP BY webhook_id)`, args...)
+	ds, err := collect(rows, err, scanDelivery)
+	if err != nil {
+		return h, err
+	}
+	for _, d := range ds {
+		h.Latest[d.WebhookID] = d
+	}
+	rows, err = s.read.QueryContext(ctx, `SELECT webhook_id FROM missed_events WHERE event_id = ? AND webhook_id IN `+in, args...)
+	ids, err := collect(rows, err, func(r scanner) (string, error) {
+		var id string
+		return id, r.Scan(&id)
+	})
+	for _, id := range ids {
+		h.Missed[id] = true
+	}
+	return h, err
+}

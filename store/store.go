@@ -25,6 +25,9 @@ var ErrNotFound = errors.New("not found")
 // ErrConflict is returned when a write would break a uniqueness rule (an e-mail already taken).
 var ErrConflict = errors.New("already exists")
 
+// ErrQuotaReached is returned when creating one more would exceed the owner's quota.
+var ErrQuotaReached = errors.New("quota reached")
+
 //go:embed migrations/*.sql
 var migrations embed.FS
 
