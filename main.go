@@ -25,6 +25,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -47,8 +48,22 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hookyard:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// usageError is a flag or HOOKYARD_* variable given wrong: the process exits 2, as for a
+// flag the flag package cannot parse.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// exitCode is the process status for an error run returned: 2 for a usage error, else 1.
+func exitCode(err error) int {
+	if errors.As(err, new(usageError)) {
+		return 2
+	}
+	return 1
 }
 
 const usage = `Hookyard — webhooks you choose, delivered.
@@ -112,6 +127,9 @@ type Config struct {
 	LogFormat             string
 	SMTPURL               *url.URL
 	SMTPFrom              string
+	TrustedProxies        []*net.IPNet // whose X-Forwarded-For is believed; none by default
+	MetricsToken          string       // when set, /metrics needs Authorization: Bearer <it>
+	MaxWebhooksPerUser    int
 }
 
 // lookupEnv is os.LookupEnv, replaceable in tests.
@@ -164,9 +182,11 @@ type serveFlags struct {
 	fs                                           *flag.FlagSet
 	addr, db, baseURL, retry, maxPayload, logFmt *string
 	smtpURL, smtpFrom                            *string
+	trustedProxies, metricsToken                 *string
 	allowPrivate, demo                           *bool
 	requestTimeout, retention                    *time.Duration
 	workers, perWebhook                          *int
+	maxWebhooks                                  *int
 }
 
 func newServeFlags(out io.Writer) serveFlags {
@@ -188,6 +208,9 @@ func newServeFlags(out io.Writer) serveFlags {
 		logFmt:         fs.String("log-format", "text", "log format: text or json"),
 		smtpURL:        fs.String("smtp-url", "", "SMTP server for notices, e.g. smtp://user:pass@mail.example.com:587"),
 		smtpFrom:       fs.String("smtp-from", "", "sender address of e-mail notices"),
+		trustedProxies: fs.String("trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (default none)"),
+		metricsToken:   fs.String("metrics-token", "", "when set, /metrics needs Authorization: Bearer <this token>"),
+		maxWebhooks:    fs.Int("max-webhooks-per-user", 1000, "most webhooks one person may have"),
 	}
 }
 
@@ -200,15 +223,16 @@ func parseServe(args, environ []string, stderr io.Writer) (Config, error) {
 	}
 	f := newServeFlags(stderr)
 	if err := parseFlags(f.fs, args, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
-		return Config{}, err
+		return Config{}, usageError{err}
 	}
 	if err := unknownEnv(f.fs, environ); err != nil {
-		return Config{}, err
+		return Config{}, usageError{err}
 	}
 	cfg := Config{
 		Addr: *f.addr, DB: *f.db, AllowPrivateTargets: *f.allowPrivate, RequestTimeout: *f.requestTimeout,
 		Workers: *f.workers, PerWebhookConcurrency: *f.perWebhook, Retention: *f.retention, Demo: *f.demo,
-		LogFormat: *f.logFmt, SMTPFrom: *f.smtpFrom,
+		LogFormat: *f.logFmt, SMTPFrom: *f.smtpFrom, MetricsToken: *f.metricsToken,
+		MaxWebhooksPerUser: *f.maxWebhooks,
 	}
 	var errs []error
 	bad := func(flagName, format string, a ...any) {
@@ -259,6 +283,9 @@ func parseServe(args, environ []string, stderr io.Writer) (Config, error) {
 	if cfg.Retention < time.Hour {
 		bad("retention", "must be at least 1h, not %s", cfg.Retention)
 	}
+	if cfg.MaxWebhooksPerUser < 1 || cfg.MaxWebhooksPerUser > 1_000_000 {
+		bad("max-webhooks-per-user", "must be from 1 to 1000000, not %d", cfg.MaxWebhooksPerUser)
+	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		bad("log-format", "must be text or json, not %q", cfg.LogFormat)
 	}
@@ -275,7 +302,31 @@ func parseServe(args, environ []string, stderr io.Writer) (Config, error) {
 	if cfg.SMTPFrom != "" && store.ValidateEmail(cfg.SMTPFrom) != "" {
 		bad("smtp-from", "%q is not an e-mail address", cfg.SMTPFrom)
 	}
-	return cfg, errors.Join(errs...)
+	for _, part := range strings.Split(*f.trustedProxies, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		if ip := net.ParseIP(part); ip != nil { // one address: a range of one
+			bits := "/128"
+			if ip.To4() != nil {
+				bits = "/32"
+			}
+			part = ip.String() + bits
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			bad("trusted-proxies", "%q is not a CIDR such as 10.0.0.0/8 or 2001:db8::/32", part)
+			continue
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, n)
+	}
+	if strings.ContainsFunc(cfg.MetricsToken, unicode.IsSpace) {
+		bad("metrics-token", "must not contain spaces")
+	}
+	if err := errors.Join(errs...); err != nil {
+		return cfg, usageError{err}
+	}
+	return cfg, nil
 }
 
 // parseSize reads sizes such as 256KiB, 1MB or 4096.
@@ -352,7 +403,9 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	}
 	opts := handlers.Options{BaseURL: cfg.BaseURL, Version: version, Logger: log,
 		AllowPrivateTargets: cfg.AllowPrivateTargets, Outbound: client, Engine: engine,
-		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), MaxPayload: cfg.MaxPayload}
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), MaxPayload: cfg.MaxPayload,
+		TrustedProxies: cfg.TrustedProxies, MetricsToken: cfg.MetricsToken,
+		MaxWebhooksPerUser: cfg.MaxWebhooksPerUser}
 	if users == 0 {
 		var b [24]byte
 		_, _ = rand.Read(b[:])

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -41,6 +42,8 @@ func TestParseServeDefaults(t *testing.T) {
 		{"Demo", cfg.Demo, false},
 		{"LogFormat", cfg.LogFormat, "text"},
 		{"SMTPFrom", cfg.SMTPFrom, ""},
+		{"TrustedProxies", len(cfg.TrustedProxies), 0},
+		{"MetricsToken", cfg.MetricsToken, ""},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -68,6 +71,7 @@ func TestParseServeFlags(t *testing.T) {
 		"--workers", "10", "--per-webhook-concurrency", "10", "--max-payload", "1MiB",
 		"--retention", "48h", "--demo", "--log-format", "json",
 		"--smtp-url", "smtp://user:pass@mail.example.com:587", "--smtp-from", "hooks@example.com",
+		"--trusted-proxies", "10.0.0.0/8, 192.0.2.7,2001:db8::/32", "--metrics-token", "scrape-me",
 	}, nil, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -89,6 +93,8 @@ func TestParseServeFlags(t *testing.T) {
 		{"LogFormat", cfg.LogFormat, "json"},
 		{"SMTPURL", cfg.SMTPURL.Host, "mail.example.com:587"},
 		{"SMTPFrom", cfg.SMTPFrom, "hooks@example.com"},
+		{"TrustedProxies", fmt.Sprint(cfg.TrustedProxies), "[10.0.0.0/8 192.0.2.7/32 2001:db8::/32]"},
+		{"MetricsToken", cfg.MetricsToken, "scrape-me"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -110,6 +116,8 @@ func TestParseServeEnvironment(t *testing.T) {
 		"HOOKYARD_RETRY_SCHEDULE=5s",
 		"HOOKYARD_BASE_URL=http://hooks.internal:8080",
 		"HOOKYARD_LOG_FORMAT=json",
+		"HOOKYARD_TRUSTED_PROXIES=127.0.0.1/32",
+		"HOOKYARD_METRICS_TOKEN=from-env",
 	}
 	cfg, err := parseServe(nil, env, io.Discard)
 	if err != nil {
@@ -117,7 +125,8 @@ func TestParseServeEnvironment(t *testing.T) {
 	}
 	if !cfg.AllowPrivateTargets || cfg.MaxPayload != 1<<20 || cfg.Workers != 32 || cfg.DB != "/var/lib/hookyard/h.db" ||
 		!slices.Equal(cfg.RetrySchedule, []time.Duration{5 * time.Second}) ||
-		cfg.BaseURL == nil || cfg.BaseURL.String() != "http://hooks.internal:8080" || cfg.LogFormat != "json" {
+		cfg.BaseURL == nil || cfg.BaseURL.String() != "http://hooks.internal:8080" || cfg.LogFormat != "json" ||
+		fmt.Sprint(cfg.TrustedProxies) != "[127.0.0.1/32]" || cfg.MetricsToken != "from-env" {
 		t.Errorf("environment not applied: %+v", cfg)
 	}
 
@@ -160,6 +169,10 @@ func TestParseServeRejects(t *testing.T) {
 		{"smtp-url without smtp-from", []string{"--smtp-url", "smtp://mail.example.com:587"}, nil, []string{"--smtp-from", "--smtp-url"}},
 		{"smtp-url not smtp", []string{"--smtp-url", "http://mail.example.com", "--smtp-from", "a@example.com"}, nil, []string{"--smtp-url"}},
 		{"smtp-from not an address", []string{"--smtp-from", "hookyard"}, nil, []string{"--smtp-from", "hookyard"}},
+		{"trusted-proxies not a CIDR", []string{"--trusted-proxies", "10.0.0.0/8,proxy.internal"}, nil, []string{"--trusted-proxies", `"proxy.internal"`}},
+		{"trusted-proxies prefix too long", []string{"--trusted-proxies", "10.0.0.0/33"}, nil, []string{"--trusted-proxies", "10.0.0.0/33"}},
+		{"trusted-proxies variable not a CIDR", nil, []string{"HOOKYARD_TRUSTED_PROXIES=everyone"}, []string{"--trusted-proxies", "everyone"}},
+		{"metrics-token with a space", []string{"--metrics-token", "two words"}, nil, []string{"--metrics-token"}},
 		{"stray argument", []string{"now"}, nil, []string{"unexpected argument", "now"}},
 		{"unknown flag", []string{"--colour"}, nil, []string{"colour"}},
 		{"variable not a number", nil, []string{"HOOKYARD_WORKERS=abc"}, []string{"HOOKYARD_WORKERS", "abc"}},
@@ -172,6 +185,9 @@ func TestParseServeRejects(t *testing.T) {
 			_, err := parseServe(c.args, c.env, io.Discard)
 			if err == nil {
 				t.Fatalf("args %q env %q: no error", c.args, c.env)
+			}
+			if code := exitCode(err); code != 2 {
+				t.Errorf("exit status %d for a usage error, want 2", code)
 			}
 			for _, w := range c.want {
 				if !strings.Contains(err.Error(), w) {
@@ -509,11 +525,13 @@ func TestRunServeRefuses(t *testing.T) {
 	cases := []struct {
 		args []string
 		want string
+		exit int // usage errors exit 2, others 1
 	}{
 		// serve is the default command, so flags may come first.
-		{[]string{"--addr", "nowhere"}, "--addr"},
-		{[]string{"serve", "--workers", "0", "--db", db}, "--workers"},
-		{[]string{"serve", "--addr", busy.Addr().String(), "--db", db}, busy.Addr().String()},
+		{[]string{"--addr", "nowhere"}, "--addr", 2},
+		{[]string{"serve", "--workers", "0", "--db", db}, "--workers", 2},
+		{[]string{"serve", "--trusted-proxies", "10.0.0.0/99", "--db", db}, "--trusted-proxies", 2},
+		{[]string{"serve", "--addr", busy.Addr().String(), "--db", db}, busy.Addr().String(), 1},
 	}
 	for _, c := range cases {
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
@@ -522,9 +540,38 @@ func TestRunServeRefuses(t *testing.T) {
 		cancel()
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("run %q: error %v, want one mentioning %q", c.args, err, c.want)
+		} else if code := exitCode(err); code != c.exit {
+			t.Errorf("run %q: exit status %d, want %d", c.args, code, c.exit)
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("run %q started serving instead of refusing", c.args)
+		}
+	}
+}
+
+// --max-webhooks-per-user (SPEC §6): 1000 by default, from the flag or its variable, and a
+// number below 1 is a usage error naming the flag.
+func TestParseServeMaxWebhooksPerUser(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		env  []string
+		want int
+	}{
+		{"default", nil, nil, 1000},
+		{"flag", []string{"--max-webhooks-per-user", "5"}, nil, 5},
+		{"environment", nil, []string{"HOOKYARD_MAX_WEBHOOKS_PER_USER=7"}, 7},
+		{"flag beats environment", []string{"--max-webhooks-per-user", "9"}, []string{"HOOKYARD_MAX_WEBHOOKS_PER_USER=7"}, 9},
+	} {
+		cfg, err := parseServe(c.args, c.env, io.Discard)
+		if err != nil || cfg.MaxWebhooksPerUser != c.want {
+			t.Errorf("%s: MaxWebhooksPerUser = %d, %v; want %d", c.name, cfg.MaxWebhooksPerUser, err, c.want)
+		}
+	}
+	for _, v := range []string{"0", "-3"} {
+		_, err := parseServe([]string{"--max-webhooks-per-user", v}, nil, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "--max-webhooks-per-user") || !strings.Contains(err.Error(), v) {
+			t.Errorf("--max-webhooks-per-user %s: error %v, want one naming the flag and the value", v, err)
 		}
 	}
 }

@@ -18,8 +18,10 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"code.dny.dev/ssrf"
+	"golang.org/x/net/idna"
 )
 
 // MaxResponseBody is how much of a receiver's answer is kept.
@@ -142,13 +144,16 @@ type Request struct {
 type Result struct {
 	StartedAt       time.Time
 	Duration        time.Duration
-	RequestHeaders  http.Header
-	StatusCode      int // 0 when no answer arrived
+	RequestHeaders  http.Header // at most MaxStoredHeaders, as ResponseHeaders
+	StatusCode      int         // 0 when no answer arrived
 	ResponseHeaders http.Header
 	ResponseBody    []byte
-	Truncated       bool   // the body was longer than MaxResponseBody
-	Error           string // plain-language failure, "" on success
-	RetryAfter      time.Duration
+	Truncated       bool // the body was longer than MaxResponseBody
+	// HeadersTruncated says the request's or the answer's headers were longer than
+	// MaxStoredHeaders and only their first part is kept.
+	HeadersTruncated bool
+	Error            string // plain-language failure, "" on success
+	RetryAfter       time.Duration
 }
 
 // OK reports whether the receiver accepted the request (any 2xx).
@@ -170,7 +175,7 @@ func (c *Client) Send(ctx context.Context, r Request) Result {
 		res.Error = "Could not sign the request: " + err.Error()
 		return res
 	}
-	res.RequestHeaders = req.Header.Clone()
+	res.RequestHeaders, res.HeadersTruncated = CapHeaders(req.Header, MaxStoredHeaders)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		res.Duration = time.Since(res.StartedAt)
@@ -180,7 +185,10 @@ func (c *Client) Send(ctx context.Context, r Request) Result {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
 	res.Duration = time.Since(res.StartedAt)
-	res.StatusCode, res.ResponseHeaders = resp.StatusCode, resp.Header
+	res.StatusCode = resp.StatusCode
+	var headersCut bool
+	res.ResponseHeaders, headersCut = CapHeaders(resp.Header, MaxStoredHeaders)
+	res.HeadersTruncated = res.HeadersTruncated || headersCut
 	if len(body) > MaxResponseBody {
 		body, res.Truncated = body[:MaxResponseBody], true
 	}
@@ -189,7 +197,7 @@ func (c *Client) Send(ctx context.Context, r Request) Result {
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		res.Error = fmt.Sprintf("HTTP %d: the receiver answered with a redirect", resp.StatusCode)
 		if loc := resp.Header.Get("Location"); loc != "" {
-			res.Error += " to " + loc
+			res.Error += " to " + shortened(loc, maxErrorLocation)
 		}
 		res.Error += ". Redirects are not followed; use the final URL."
 	case resp.StatusCode < 200 || resp.StatusCode >= 300:
@@ -201,6 +209,21 @@ func (c *Client) Send(ctx context.Context, r Request) Result {
 		res.Error = "The answer was cut off: " + err.Error()
 	}
 	return res
+}
+
+// maxErrorLocation is the most of a redirect's Location an error message repeats: the message
+// is kept with the delivery, the webhook and its owner's notice.
+const maxErrorLocation = 500
+
+// shortened is s cut to at most n bytes at a character boundary, with "…" when cut.
+func shortened(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // maxRetryAfter caps how long a receiver may ask Hookyard to wait.
@@ -275,8 +298,10 @@ func rootCause(err error) string {
 }
 
 // CheckURL validates a webhook URL when it is saved and returns a plain-language problem or
-// "". Names that resolve to refused addresses are caught here for early feedback; the dial-time
-// guard still checks every request, since DNS answers can change.
+// "". The host is judged as the HTTP client and the resolver will read it (see targetHost),
+// so no other spelling of a refused address gets through. Names that resolve to refused
+// addresses are caught here for early feedback; the dial-time guard still checks every
+// request, since DNS answers can change.
 func CheckURL(ctx context.Context, raw string, allowPrivate bool) string {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	switch {
@@ -295,29 +320,139 @@ func CheckURL(ctx context.Context, raw string, allowPrivate bool) string {
 	case len(raw) > 2000:
 		return "Use a URL of at most 2000 characters."
 	}
-	if allowPrivate {
+	host := u.Hostname()
+	t, problem := targetHost(host)
+	if problem != "" || allowPrivate {
+		return problem
+	}
+	const private = "a private or loopback address. Hookyard only calls public addresses unless it is started with --allow-private-targets."
+	g := guardian(false)
+	switch {
+	case t.addr.IsValid() && g.SafeAddr(t.addr) != nil:
+		if t.addr.String() != host {
+			return fmt.Sprintf("%s is another way of writing %s, %s", host, t.addr, private)
+		}
+		return fmt.Sprintf("%s is %s", host, private)
+	case t.addr.IsValid():
 		return ""
 	}
-	g := guardian(false)
-	host := u.Hostname()
-	var addrs []netip.Addr
-	if ip, err := netip.ParseAddr(host); err == nil {
-		addrs = []netip.Addr{ip}
-	} else {
-		lctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		defer cancel()
-		ips, err := net.DefaultResolver.LookupNetIP(lctx, "ip", host)
-		if err != nil {
-			// Unresolvable now (or no DNS here): the dial-time guard decides when sending.
-			return ""
-		}
-		addrs = ips
+	lctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupNetIP(lctx, "ip", t.name)
+	switch {
+	case err != nil && (t.name == "localhost" || strings.HasSuffix(t.name, ".localhost")):
+		// Loopback by definition (RFC 6761), even where this resolver has no answer.
+		return fmt.Sprintf("%s resolves to %s", host, private)
+	case err != nil:
+		// Unresolvable now (or no DNS here): the dial-time guard decides when sending.
+		return ""
 	}
 	for _, a := range addrs {
-		// /etc/hosts answers come back as IPv4-mapped IPv6; judge the IPv4 address itself.
-		if err := g.SafeAddr(a.Unmap()); err != nil {
-			return fmt.Sprintf("%s points to %s, a private or internal address. Hookyard only calls public addresses unless it is started with --allow-private-targets.", host, a.Unmap())
+		// Never say which address: that would let anyone map names of the private network.
+		if g.SafeAddr(a.Unmap()) != nil {
+			return fmt.Sprintf("%s resolves to %s", host, private)
 		}
 	}
 	return ""
+}
+
+// target is a URL's host as it will be dialled: an address, or a name to resolve.
+type target struct {
+	addr netip.Addr // valid when the host is an address in any spelling
+	name string     // the canonical name otherwise
+}
+
+// targetHost reads a host the way the HTTP client and the resolver will: IDNA-mapped as
+// net/http does (full-width digits and dots become ASCII ones, letters lower case), without
+// the trailing dot of an absolute name, and an IPv4 address in any inet_aton spelling (127.1,
+// 0x7f000001, 2130706433, 0177.0.0.1) as the address it stands for. IPv4-mapped IPv6
+// addresses are unmapped. A host that looks numeric but is no address is a problem.
+func targetHost(host string) (target, string) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return target{addr: a.Unmap()}, ""
+	}
+	name := host
+	if !isASCII(host) {
+		// Only non-ASCII hosts are mapped, as net/http does before dialling.
+		var err error
+		if name, err = idna.Lookup.ToASCII(host); err != nil {
+			return target{}, "The host name " + strconv.Quote(host) + " contains characters that cannot be part of a web address."
+		}
+	}
+	name = strings.TrimRight(strings.ToLower(name), ".")
+	if name == "" {
+		return target{}, "The URL needs a host name, as in https://example.com/webhook."
+	}
+	if a, err := netip.ParseAddr(name); err == nil {
+		return target{addr: a.Unmap()}, ""
+	}
+	parts := strings.Split(name, ".")
+	if !isNumber(parts[len(parts)-1]) {
+		return target{name: name}, "" // an ordinary name
+	}
+	a, ok := parseIPv4Loose(parts)
+	if !ok {
+		return target{}, strconv.Quote(host) + " looks like a numeric address but is not a valid one."
+	}
+	return target{addr: a}, ""
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// isNumber reports whether a label is written as a number (decimal digits, or 0x and hex
+// digits): a host ending in one is an IPv4 address or nothing, as in the URL standard.
+func isNumber(p string) bool {
+	if len(p) > 1 && (p[:2] == "0x" || p[:2] == "0X") {
+		return strings.Trim(p[2:], "0123456789abcdefABCDEF") == ""
+	}
+	return p != "" && strings.Trim(p, "0123456789") == ""
+}
+
+// parseIPv4Loose reads an IPv4 address as inet_aton and the URL standard do: one to four
+// parts, each decimal, octal (leading 0) or hex (0x); the last part fills the remaining bytes.
+func parseIPv4Loose(parts []string) (netip.Addr, bool) {
+	if len(parts) > 4 {
+		return netip.Addr{}, false
+	}
+	var v uint64
+	for i, p := range parts {
+		n, err := ipv4Part(p)
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		if i < len(parts)-1 {
+			if n > 255 {
+				return netip.Addr{}, false
+			}
+			v |= n << (8 * (3 - i))
+			continue
+		}
+		if n >= 1<<(8*(4-i)) {
+			return netip.Addr{}, false
+		}
+		v |= n
+	}
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true
+}
+
+// ipv4Part reads one part of a loose IPv4 address.
+func ipv4Part(p string) (uint64, error) {
+	base := 10
+	switch {
+	case len(p) > 1 && (p[:2] == "0x" || p[:2] == "0X"):
+		base, p = 16, p[2:]
+		if p == "" {
+			return 0, nil // "0x" alone is zero, as in the URL standard
+		}
+	case len(p) > 1 && p[0] == '0':
+		base, p = 8, p[1:]
+	}
+	return strconv.ParseUint(p, base, 64)
 }

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -568,7 +567,7 @@ func TestSendRejectsUnusableURL(t *testing.T) {
 
 func TestCheckURL(t *testing.T) {
 	const (
-		refused    = "private or internal address"
+		refused    = "private or loopback address"
 		anyProblem = " "
 	)
 	long := "https://example.com/" + strings.Repeat("a", 2000)
@@ -623,13 +622,91 @@ func TestCheckURL(t *testing.T) {
 	}
 }
 
-// A refusal names the address in plain form (127.0.0.1, not ::ffff:127.0.0.1).
-func TestCheckURLNamesUnmappedAddress(t *testing.T) {
-	got := delivery.CheckURL(context.Background(), "http://localhost/x", false)
-	if got == "" || strings.Contains(got, "::ffff:") {
-		t.Errorf("CheckURL(localhost) = %q, want a refusal naming 127.0.0.1 or ::1", got)
+// Every spelling of a refused address that the HTTP client or the resolver would dial is
+// refused at save time too (SPEC §2), and allowed with --allow-private-targets.
+func TestCheckURLRefusesEverySpellingOfAPrivateAddress(t *testing.T) {
+	spellings := []string{
+		"http://127.1/",              // shorthand a.b
+		"http://127.0.1/",            // shorthand a.b.c
+		"http://0x7f000001/",         // one hex number
+		"http://0X7F000001/",         // upper-case hex
+		"http://2130706433/",         // one decimal number
+		"http://017700000001/",       // one octal number
+		"http://0177.0.0.1/",         // octal first part
+		"http://0x7f.0.0.1/",         // hex first part
+		"http://0x7f.1/",             // hex shorthand
+		"http://127.000.000.001/",    // zero-padded (octal zeros)
+		"http://127.0.0.1./",         // trailing dot
+		"http://127.1.:8080/x",       // shorthand with trailing dot and port
+		"http://localhost./",         // absolute name
+		"http://LocalHost../",        // case and dots
+		"http://hooks.localhost/",    // RFC 6761: every *.localhost is loopback
+		"http://１２７.０.０.１/",          // full-width digits
+		"http://１２７。０。０。１/",          // full-width digits, ideographic full stops
+		"http://ｌｏｃａｌｈｏｓｔ/",          // full-width letters
+		"http://[::ffff:127.0.0.1]/", // IPv4-mapped IPv6
+		"http://[::ffff:7f00:1]/",    // IPv4-mapped IPv6, hex
+		"http://[0:0:0:0:0:ffff:127.0.0.1]/",
+		"http://[::127.0.0.1]/", // IPv4-compatible IPv6
+		"http://0.0.0.0/",       // this host
+		"http://0/",             // this host, one number
+		"http://[::]/",          // unspecified IPv6
+		"http://[::1]/",
+		"http://0xa9fea9fe/latest/meta-data", // 169.254.169.254
+		"http://10.1/",                       // 10.0.0.1
+		"http://3232235521/",                 // 192.168.0.1
+		"http://[fe80::1%25eth0]/",           // link-local with a zone
 	}
-	if u, _ := url.Parse("http://localhost/x"); !strings.Contains(got, u.Hostname()) {
-		t.Errorf("CheckURL(localhost) = %q, want it to name the host", got)
+	for _, raw := range spellings {
+		t.Run(raw, func(t *testing.T) {
+			if got := delivery.CheckURL(context.Background(), raw, false); !strings.Contains(got, "private or loopback address") {
+				t.Errorf("CheckURL(%q) = %q, want it refused as a private or loopback address", raw, got)
+			}
+			if got := delivery.CheckURL(context.Background(), raw, true); got != "" {
+				t.Errorf("CheckURL(%q) with --allow-private-targets = %q, want it accepted", raw, got)
+			}
+		})
+	}
+}
+
+// Hosts that look numeric but stand for no address are refused rather than sent to DNS;
+// public addresses in any spelling stay accepted.
+func TestCheckURLNumericHosts(t *testing.T) {
+	tests := []struct{ raw, want string }{
+		{"http://4294967296/", "not a valid one"}, // past 255.255.255.255
+		{"http://256.0.0.1/", "not a valid one"},  // a part over 255
+		{"http://1.2.3.4.5/", "not a valid one"},  // five parts
+		{"http://08.0.0.1/", "not a valid one"},   // 8 is no octal digit
+		{"http://1..2/", "not a valid one"},       // empty part
+		{"http://10.0x/", "private or loopback"},  // 10.0.0.0
+		{"http://0x5db8d822/", ""},                // 93.184.216.34: public
+		{"https://1572395042:8443/ok", ""},        // the same, decimal
+		{"http://v1.example/hook", ""},            // a name, even with digits
+		{"http://0x.example/hook", ""},            // a name, not a number
+	}
+	for _, tt := range tests {
+		t.Run(tt.raw, func(t *testing.T) {
+			got := delivery.CheckURL(context.Background(), tt.raw, false)
+			switch {
+			case tt.want == "" && got != "":
+				t.Errorf("CheckURL(%q) = %q, want it accepted", tt.raw, got)
+			case tt.want != "" && !strings.Contains(got, tt.want):
+				t.Errorf("CheckURL(%q) = %q, want a problem mentioning %q", tt.raw, got, tt.want)
+			}
+		})
+	}
+}
+
+// A refusal of a name says that it resolves to a private address, never which one: the
+// answer would map the private network for whoever types names.
+func TestCheckURLDoesNotSayWhereANameResolves(t *testing.T) {
+	got := delivery.CheckURL(context.Background(), "http://localhost:8080/x", false)
+	if !strings.Contains(got, "localhost resolves to a private or loopback address") {
+		t.Errorf("CheckURL(localhost) = %q, want \"localhost resolves to a private or loopback address\"", got)
+	}
+	for _, addr := range []string{"127.0.0.1", "::1", "127.0.1.1"} {
+		if strings.Contains(got, addr) {
+			t.Errorf("CheckURL(localhost) = %q, names the address %s it resolved to", got, addr)
+		}
 	}
 }

@@ -34,6 +34,8 @@ type Published struct {
 type Idempotency struct {
 	UserID string
 	Key    string
+	// Fingerprint identifies the request: the key reused with another one is store.ErrKeyReused.
+	Fingerprint string
 	// Respond renders the answer to store with the events.
 	Respond func([]Published) ([]byte, error)
 }
@@ -63,7 +65,7 @@ func (e *Engine) Publish(ctx context.Context, publisherID string, in []EventInpu
 	default:
 	}
 	if idem != nil {
-		resp, err := e.store.IdempotentResponse(ctx, idem.UserID, idem.Key, time.Now().Add(-IdempotencyWindow))
+		resp, err := e.store.IdempotentResponse(ctx, idem.UserID, idem.Key, idem.Fingerprint, time.Now().Add(-IdempotencyWindow))
 		if err == nil {
 			return nil, resp, nil
 		}
@@ -105,7 +107,7 @@ func (e *Engine) Publish(ctx context.Context, publisherID string, in []EventInpu
 		})
 	}
 	if idem != nil {
-		pub.IdempotencyUserID, pub.IdempotencyKey = idem.UserID, idem.Key
+		pub.IdempotencyUserID, pub.IdempotencyKey, pub.RequestHash = idem.UserID, idem.Key, idem.Fingerprint
 		if pub.Response, err = idem.Respond(out); err != nil {
 			return nil, nil, err
 		}
@@ -131,7 +133,7 @@ func (e *Engine) Publish(ctx context.Context, publisherID string, in []EventInpu
 	if err != nil {
 		e.disp.unreserve(reserved)
 		if errors.Is(err, store.ErrConflict) && idem != nil {
-			resp, err := e.store.IdempotentResponse(ctx, idem.UserID, idem.Key, now.Add(-IdempotencyWindow))
+			resp, err := e.store.IdempotentResponse(ctx, idem.UserID, idem.Key, idem.Fingerprint, now.Add(-IdempotencyWindow))
 			return nil, resp, err
 		}
 		return nil, nil, err

@@ -57,7 +57,11 @@ func (e *Engine) attempt(j job) signal {
 	}
 	body, err := BuildPayload(h.webhook, ev)
 	if err != nil {
+		// Not the receiver's fault and not passing: say so on the delivery rather than
+		// leave it held. The event stays stored and can be replayed.
 		e.log.Error("build payload", "delivery", j.deliveryID, "err", err)
+		e.results.put(store.AttemptOutcome{Attempt: store.Attempt{DeliveryID: j.deliveryID, WebhookID: j.webhookID},
+			Cancel: "Cancelled: Hookyard could not build the request body for this event (" + err.Error() + ")."})
 		return signalNone
 	}
 	res := e.client.Send(ctx, Request{URL: h.webhook.URL, Secrets: h.webhook.SigningSecrets(time.Now()),
@@ -73,7 +77,7 @@ func (e *Engine) attempt(j job) signal {
 		DeliveryID: j.deliveryID, WebhookID: j.webhookID, Number: j.attempt, StartedAt: res.StartedAt,
 		Duration: res.Duration, RequestHeaders: res.RequestHeaders, StatusCode: res.StatusCode,
 		ResponseHeaders: res.ResponseHeaders, ResponseBody: string(res.ResponseBody), Truncated: res.Truncated,
-		Error: res.Error, OK: res.OK(),
+		Error: res.Error, OK: res.OK(), HeadersTruncated: res.HeadersTruncated,
 	}, Created: ev.CreatedAt, Status: v.status, DisableReason: v.disableReason}
 	if v.status == store.DeliveryPending {
 		next := e.retry.Next(j.attempt, res.RetryAfter, res.StartedAt.Add(res.Duration))

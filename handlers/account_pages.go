@@ -51,7 +51,12 @@ func (s *Server) changePassword(c echo.Context) error {
 	u := currentUser(c)
 	current, password := c.FormValue("current_password"), c.FormValue("password")
 	fe := fieldErrors{}
-	if !store.PasswordMatches(u.PasswordHash, current) {
+	if current == "" {
+		fe.add("current_password", "Enter your current password.")
+	} else if ok, throttled := s.checkPassword(c, u.ID, u.PasswordHash, current); throttled != nil {
+		return s.accountPage(c, http.StatusTooManyRequests, accountForms{password: views.Form{
+			Message: "Too many password attempts. Nothing was changed; wait " + throttled.waitText() + ", then try again."}})
+	} else if !ok {
 		fe.add("current_password", "This is not your current password.")
 	}
 	fe.add("password", store.ValidatePassword(password))

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -38,12 +39,27 @@ func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 
 // bindJSON decodes a JSON request body into v, answering 400 with the reason when it is not JSON.
 func bindJSON(c echo.Context, v any) error {
+	_, err := readJSON(c, v)
+	return err
+}
+
+// readJSON is bindJSON that also returns the body as sent.
+func readJSON(c echo.Context, v any) ([]byte, error) {
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	return body, unmarshalBody(body, v)
+}
+
+// unmarshalBody decodes a request body into v, answering 400 with the reason when it is not JSON.
+func unmarshalBody(body []byte, v any) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return problem(http.StatusBadRequest, "The request body is empty; send a JSON object.")
+	}
+	// encoding/json would quietly turn invalid bytes into U+FFFD (SPEC §5: 400).
+	if !utf8.Valid(body) {
+		return problem(http.StatusBadRequest, "The request body is not valid JSON: it is not valid UTF-8 text.")
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var te *json.UnmarshalTypeError
@@ -66,8 +82,7 @@ func bindOptionalJSON(c echo.Context, v any) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return nil
 	}
-	c.Request().Body = io.NopCloser(strings.NewReader(string(body)))
-	return bindJSON(c, v)
+	return unmarshalBody(body, v)
 }
 
 // pageParams reads ?limit= and ?cursor=.
@@ -101,15 +116,21 @@ type listResponse[T any] struct {
 
 // list answers with one page of a list.
 func list[T any](c echo.Context, data []T, next string) error {
-	r := listResponse[T]{Data: data}
+	r := listResponse[T]{Data: data, NextCursor: apiCursor(next)}
 	if r.Data == nil {
 		r.Data = []T{}
 	}
-	if next != "" {
-		cur := base64.RawURLEncoding.EncodeToString([]byte(next))
-		r.NextCursor = &cur
-	}
 	return c.JSON(http.StatusOK, r)
+}
+
+// apiCursor is a store cursor as the API hands it out (null for the last page); pageParams
+// reads it back.
+func apiCursor(next string) *string {
+	if next == "" {
+		return nil
+	}
+	cur := base64.RawURLEncoding.EncodeToString([]byte(next))
+	return &cur
 }
 
 // validation answers 422 when fe holds errors; nil otherwise.

@@ -161,7 +161,7 @@ func TestAPIAuthRefused(t *testing.T) {
 	ctx := t.Context()
 
 	revoked := f.token(f.mia)
-	toks, err := f.store.ListTokens(ctx, f.mia.ID)
+	toks, _, err := f.store.ListTokens(ctx, f.mia.ID, store.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestAPITokenLastUsed(t *testing.T) {
 	app := newTestApp(t)
 	u := app.admin()
 	tok := app.token(u)
-	toks, err := app.store.ListTokens(t.Context(), u.ID)
+	toks, _, err := app.store.ListTokens(t.Context(), u.ID, store.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func TestAPITokenLastUsed(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("lower-case bearer: %d, want 200", resp.StatusCode)
 	}
-	toks, err = app.store.ListTokens(t.Context(), u.ID)
+	toks, _, err = app.store.ListTokens(t.Context(), u.ID, store.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,8 +65,9 @@ func (s *Server) checkEventBody(ctx context.Context, u *store.User, b eventBody,
 	return in, nil
 }
 
-// publish runs a validated publish with the request's Idempotency-Key, answering 202.
-func (s *Server) publish(c echo.Context, in []delivery.EventInput, render func([]delivery.Published) any) error {
+// publish runs a validated publish of the request body with the request's Idempotency-Key,
+// answering 202.
+func (s *Server) publish(c echo.Context, body []byte, in []delivery.EventInput, render func([]delivery.Published) any) error {
 	u := currentUser(c)
 	var idem *delivery.Idempotency
 	if key := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key")); key != "" {
@@ -72,11 +75,17 @@ func (s *Server) publish(c echo.Context, in []delivery.EventInput, render func([
 			return problem(http.StatusBadRequest, "Idempotency-Key may be at most 255 characters.")
 		}
 		// Keys are per user and per endpoint: a batch never answers with a single publish.
-		idem = &delivery.Idempotency{UserID: u.ID, Key: c.Path() + " " + key, Respond: func(p []delivery.Published) ([]byte, error) {
-			return json.Marshal(render(p))
-		}}
+		// The fingerprint tells a retry of the same request from another request reusing the key.
+		fingerprint := sha256.Sum256(append([]byte(c.Path()+"\n"), body...))
+		idem = &delivery.Idempotency{UserID: u.ID, Key: c.Path() + " " + key, Fingerprint: hex.EncodeToString(fingerprint[:]),
+			Respond: func(p []delivery.Published) ([]byte, error) { return json.Marshal(render(p)) }}
 	}
 	out, replay, err := s.opts.Engine.Publish(c.Request().Context(), u.ID, in, idem)
+	if errors.Is(err, store.ErrKeyReused) {
+		p := problem(http.StatusUnprocessableEntity, "This Idempotency-Key was already used with a different request in the last 24 hours; nothing was published. Send a new key with a new request.")
+		p.Type, p.Title = "urn:hookyard:idempotency-key-reused", "Idempotency-Key reused"
+		return p
+	}
 	if errors.Is(err, delivery.ErrStopping) {
 		c.Response().Header().Set("Retry-After", "5")
 		return problem(http.StatusServiceUnavailable, "Hookyard is restarting; publish again in a few seconds.")
@@ -109,7 +118,8 @@ func (s *Server) publishContext(c echo.Context) (map[string]store.EventType, del
 
 func (s *Server) apiPublishEvent(c echo.Context) error {
 	var b eventBody
-	if err := bindJSON(c, &b); err != nil {
+	body, err := readJSON(c, &b)
+	if err != nil {
 		return err
 	}
 	types, access, err := s.publishContext(c)
@@ -124,7 +134,7 @@ func (s *Server) apiPublishEvent(c echo.Context) error {
 	if err := validation(fe); err != nil {
 		return err
 	}
-	return s.publish(c, []delivery.EventInput{in}, func(p []delivery.Published) any { return p[0] })
+	return s.publish(c, body, []delivery.EventInput{in}, func(p []delivery.Published) any { return p[0] })
 }
 
 type batchResponse struct {
@@ -136,7 +146,8 @@ func (s *Server) apiPublishBatch(c echo.Context) error {
 	var b struct {
 		Events []eventBody `json:"events"`
 	}
-	if err := bindJSON(c, &b); err != nil {
+	body, err := readJSON(c, &b)
+	if err != nil {
 		return err
 	}
 	fe := fieldErrors{}
@@ -163,7 +174,7 @@ func (s *Server) apiPublishBatch(c echo.Context) error {
 	if err := validation(fe); err != nil {
 		return err
 	}
-	return s.publish(c, in, func(p []delivery.Published) any {
+	return s.publish(c, body, in, func(p []delivery.Published) any {
 		r := batchResponse{Events: p}
 		for _, e := range p {
 			r.Deliveries += e.Deliveries
@@ -206,20 +217,27 @@ func (s *Server) eventFor(ctx context.Context, u *store.User, id string) (store.
 	return ev, nil
 }
 
+// apiGetEvent answers an event with what a page of the viewer's webhooks did with it:
+// ?limit= and ?cursor= page the webhooks array, webhooksNextCursor leads on.
 func (s *Server) apiGetEvent(c echo.Context) error {
+	p, err := pageParams(c)
+	if err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	ev, err := s.eventFor(ctx, currentUser(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
-	outcomes, err := s.eventOutcomes(ctx, currentUser(c), ev)
+	outcomes, next, err := s.eventOutcomes(ctx, currentUser(c), ev, p)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, struct {
 		store.Event
-		Webhooks []eventOutcome `json:"webhooks"`
-	}{ev, outcomes})
+		Webhooks           []eventOutcome `json:"webhooks"`
+		WebhooksNextCursor *string        `json:"webhooksNextCursor"`
+	}{ev, outcomes, apiCursor(next)})
 }
 
 func (s *Server) apiListDeliveries(c echo.Context) error {

@@ -641,6 +641,76 @@ func TestAPIPublishIdempotencyKey(t *testing.T) {
 	}
 }
 
+// An Idempotency-Key reused with a different body is refused with 422 (as Stripe does) and
+// publishes nothing, instead of answering with the first publish; the same body still gets
+// the first answer. Racing requests with different bodies publish once.
+func TestAPIPublishIdempotencyKeyReusedWithDifferentBody(t *testing.T) {
+	f := newWebhookFixture(t)
+	first := map[string]any{"event": "TODO_CREATED", "projectId": f.alpha.ID, "currentValue": map[string]string{"title": "first"}}
+	other := map[string]any{"event": "TODO_CREATED", "projectId": f.alpha.ID, "currentValue": map[string]string{"title": "other"}}
+	r1 := f.publishWithKey(t, f.adminToken, "/api/v1/events", "reused", first)
+	wantJSON(t, r1, http.StatusAccepted)
+
+	r2 := f.publishWithKey(t, f.adminToken, "/api/v1/events", "reused", other)
+	p := wantProblem(t, r2, http.StatusUnprocessableEntity)
+	if !strings.Contains(p.Detail, "different request") || r2.Header.Get("Idempotent-Replayed") != "" {
+		t.Errorf("reused key: detail %q, Idempotent-Replayed %q; want a refusal saying the key was used with a different request",
+			p.Detail, r2.Header.Get("Idempotent-Replayed"))
+	}
+	if n := len(f.storedEvents(t)); n != 1 {
+		t.Errorf("%d events stored, want 1", n)
+	}
+	r3 := f.publishWithKey(t, f.adminToken, "/api/v1/events", "reused", first)
+	if r3.Status != http.StatusAccepted || r3.Header.Get("Idempotent-Replayed") != "true" || !bytes.Equal(bytes.TrimSpace(r1.Body), bytes.TrimSpace(r3.Body)) {
+		t.Errorf("the first body again: status %d, replayed %q\n%s", r3.Status, r3.Header.Get("Idempotent-Replayed"), r3.Body)
+	}
+
+	// A batch too.
+	b1 := f.publishWithKey(t, f.adminToken, "/api/v1/events/batch", "batch", map[string]any{"events": []any{first}})
+	wantJSON(t, b1, http.StatusAccepted)
+	wantProblem(t, f.publishWithKey(t, f.adminToken, "/api/v1/events/batch", "batch", map[string]any{"events": []any{first, other}}),
+		http.StatusUnprocessableEntity)
+
+	// Racing: whichever body wins, the other one is refused and only one event is stored.
+	const n = 8
+	bodies := make([][]byte, n)
+	results := make([]apiResult, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		bodies[i], _ = json.Marshal(map[string]any{"event": "TODO_CREATED", "projectId": f.beta.ID, "currentValue": i % 2})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = f.apiRaw(f.ottoToken, http.MethodPost, "/api/v1/events", bodies[i], http.Header{"Idempotency-Key": {"race"}})
+		}()
+	}
+	wg.Wait()
+	accepted := map[int]bool{}
+	for i, r := range results {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		switch r.Status {
+		case http.StatusAccepted:
+			accepted[i%2] = true
+		case http.StatusUnprocessableEntity:
+		default:
+			t.Errorf("racer %d: status %d\n%s", i, r.Status, r.Body)
+		}
+	}
+	if len(accepted) != 1 {
+		t.Errorf("both bodies were accepted under one key: %v", accepted)
+	}
+	stored, _, err := f.store.ListEvents(t.Context(), store.EventFilter{ProjectID: f.beta.ID}, store.Page{Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != 1 {
+		t.Errorf("racing requests under one key stored %d events, want 1", len(stored))
+	}
+}
+
 // An Idempotency-Key used for one publish is not answered with that publish's body on the
 // other endpoint: a batch with a single publish's key must not get a single event back.
 func TestAPIPublishIdempotencyKeyAcrossEndpoints(t *testing.T) {

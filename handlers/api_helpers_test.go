@@ -245,7 +245,7 @@ func (a *testApp) state(t *testing.T) string {
 	if s.EventTypes, err = a.store.ListEventTypes(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if s.Tokens, err = a.store.ListTokens(ctx, ""); err != nil {
+	if s.Tokens, _, err = a.store.ListTokens(ctx, "", store.Page{}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range s.Tokens {

@@ -338,7 +338,7 @@ func TestAPIDeleteUser(t *testing.T) {
 	// Her token stops working at once, and her memberships are gone.
 	r = f.api(f.miaToken, http.MethodGet, "/api/v1/me", nil)
 	wantProblem(t, r, http.StatusUnauthorized)
-	if toks, err := f.store.ListTokens(t.Context(), f.mia.ID); err != nil || len(toks) != 0 {
+	if toks, _, err := f.store.ListTokens(t.Context(), f.mia.ID, store.Page{}); err != nil || len(toks) != 0 {
 		t.Errorf("tokens of a deleted user: %v, %v", toks, err)
 	}
 	r = f.call(t, f.adminToken, http.MethodGet, "/api/v1/organizations/"+f.acme.ID, nil, http.StatusOK)

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -69,7 +70,9 @@ func (s *Server) apiCreateWebhook(c echo.Context) error {
 	}
 	w := store.Webhook{OwnerID: owner.ID, Name: in.Name, URL: in.URL, Secret: delivery.NewSecret(),
 		Events: in.Events, ProjectIDs: in.ProjectIDs}
-	if err := s.store.CreateWebhook(ctx, &w); err != nil {
+	if err := s.store.CreateWebhookWithin(ctx, &w, s.opts.MaxWebhooksPerUser); errors.Is(err, store.ErrQuotaReached) {
+		return s.webhookQuotaProblem()
+	} else if err != nil {
 		return err
 	}
 	out, err := s.webhookJSON(ctx, w, w.Secret)
@@ -259,11 +262,9 @@ func (s *Server) apiTestWebhook(c echo.Context) error {
 	if err := validation(fe); err != nil {
 		return err
 	}
-	var project *store.Project
-	if len(w.ProjectIDs) > 0 {
-		if p, err := s.store.Project(ctx, w.ProjectIDs[0]); err == nil {
-			project = &p
-		}
+	project, err := s.testProject(ctx, w)
+	if err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, resultJSON(s.sendTest(ctx, w, b.Event, project)))
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -13,59 +14,117 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo-contrib/session"
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"hookyard/store"
 )
 
 const (
-	sessionName    = "hookyard"
-	csrfCookieName = "_csrf"
-	ctxUser        = "user"
-	ctxCSRF        = "csrf"
+	sessionName = "hookyard"
+	ctxUser     = "user"
+	ctxCSRF     = "csrf"
+	// csrfField and csrfHeader carry the CSRF token of a form post or a script's request.
+	csrfField  = "_csrf"
+	csrfHeader = "X-CSRF-Token"
+	// preSessionCSRF is where a visitor who is not signed in keeps their CSRF token: in the
+	// signed and encrypted session cookie, whose content no other site can choose.
+	preSessionCSRF = "csrf"
 )
 
-// csrf protects every browser form. Modern browsers pass on Sec-Fetch-Site; other clients
-// must echo the token from the _csrf cookie in the form field _csrf or the X-CSRF-Token header.
-func (s *Server) csrf() echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
-		CookieName:     csrfCookieName,
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSecure:   s.opts.BaseURL.Scheme == "https",
-		CookieSameSite: http.SameSiteLaxMode,
-		ContextKey:     ctxCSRF,
-		ErrorHandler: func(err error, c echo.Context) error {
-			return echo.NewHTTPError(http.StatusForbidden,
-				"This form has expired or did not come from Hookyard. Go back, reload the page and try again.").SetInternal(err)
-		},
-	})
-}
+var errCSRFToken = problem(http.StatusForbidden,
+	"This form has expired or did not come from Hookyard. Go back, reload the page and try again.")
 
-// realCSRFToken makes sure forms carry a real token even when the CSRF middleware let the
-// request through on Sec-Fetch-Site alone, so the form still works if a proxy strips that
-// header on the way back.
-func (s *Server) realCSRFToken(next echo.HandlerFunc) echo.HandlerFunc {
+// csrf guards every state-changing request of the browser pages (anything but GET, HEAD and
+// OPTIONS) twice over:
+//   - a browser must say the request comes from a page of Hookyard: Origin, or Referer when
+//     there is no Origin, must be the base URL's origin. Clients that send neither (scripts,
+//     tests) are left to the token;
+//   - the request must carry its own session's token. A signed-in session's token lives in
+//     the database, a visitor's in the signed session cookie, so a _csrf cookie planted by a
+//     page on another port or subdomain of the same host supplies nothing.
+//
+// Only Sec-Fetch-Site: same-origin, which no page can forge, stands in for the token;
+// same-site is exactly the neighbour this guards against, and cross-site is refused outright.
+func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if c.Get(ctxCSRF) != middleware.CSRFUsingSecFetchSite {
+		token := csrfToken(c) // the signed-in session's, set by loadUser
+		if token == "" {
+			var err error
+			if token, err = s.preSessionToken(c); err != nil {
+				return err
+			}
+			c.Set(ctxCSRF, token)
+		}
+		r := c.Request()
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			return next(c)
 		}
-		if ck, err := c.Cookie(csrfCookieName); err == nil && ck.Value != "" {
-			c.Set(ctxCSRF, ck.Value)
-			return next(c)
+		if err := s.checkOrigin(r); err != nil {
+			return err
 		}
-		var b [24]byte
-		_, _ = rand.Read(b[:])
-		token := base64.RawURLEncoding.EncodeToString(b[:])
-		c.SetCookie(&http.Cookie{
-			Name: csrfCookieName, Value: token, Path: "/", HttpOnly: true,
-			Secure: s.opts.BaseURL.Scheme == "https", SameSite: http.SameSiteLaxMode,
-			MaxAge: 86400,
-		})
-		c.Set(ctxCSRF, token)
+		switch r.Header.Get("Sec-Fetch-Site") {
+		case "same-origin":
+			return next(c)
+		case "cross-site":
+			return errCSRFToken
+		}
+		if !sameToken(c.FormValue(csrfField), token) && !sameToken(r.Header.Get(csrfHeader), token) {
+			return errCSRFToken
+		}
 		return next(c)
 	}
+}
+
+func sameToken(sent, want string) bool {
+	return want != "" && subtle.ConstantTimeCompare([]byte(sent), []byte(want)) == 1
+}
+
+// preSessionToken is the CSRF token of a visitor who is not signed in (the sign-in and setup
+// forms), made on their first visit. Signing in replaces it with the session's own.
+func (s *Server) preSessionToken(c echo.Context) (string, error) {
+	sess := s.session(c)
+	if t, _ := sess.Values[preSessionCSRF].(string); t != "" {
+		return t, nil
+	}
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	t := base64.RawURLEncoding.EncodeToString(b[:])
+	sess.Values[preSessionCSRF] = t
+	return t, sess.Save(c.Request(), c.Response())
+}
+
+// checkOrigin refuses a request that the browser says was sent by a page of another origin
+// (another port or subdomain of the same host included).
+func (s *Server) checkOrigin(r *http.Request) error {
+	from := r.Header.Get("Origin")
+	if from == "" {
+		if from = r.Header.Get("Referer"); from == "" {
+			return nil
+		}
+	}
+	sent := originOf(from)
+	if sent == s.origin {
+		return nil
+	}
+	if sent == "" {
+		sent = "a page that gives no address"
+	}
+	return problem(http.StatusForbidden, "This form was sent from "+sent+", not from Hookyard at "+s.origin+
+		", so nothing was changed. Open Hookyard at "+s.origin+" and submit the form from there.")
+}
+
+// originOf is the origin (scheme://host[:port], lower case, default port left out) of a URL,
+// or "" when it has none, as for "null".
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	if port := u.Port(); (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		host = strings.TrimSuffix(host, ":"+port)
+	}
+	return scheme + "://" + host
 }
 
 func csrfToken(c echo.Context) string {
@@ -91,22 +150,24 @@ func (s *Server) sessionToken(c echo.Context) string {
 	return t
 }
 
-// loadUser puts the signed-in user, if any, into the request. The cookie only names a
-// session; the session itself lives in the database, so signing out ends it everywhere.
+// loadUser puts the signed-in user, if any, and their session's CSRF token into the request.
+// The cookie only names a session; the session itself lives in the database, so signing out
+// ends it everywhere.
 func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		token := s.sessionToken(c)
 		if token == "" {
 			return next(c)
 		}
-		u, err := s.store.SessionUser(c.Request().Context(), token)
+		sess, err := s.store.Session(c.Request().Context(), token)
 		if errors.Is(err, store.ErrNotFound) {
 			return next(c)
 		}
 		if err != nil {
 			return err
 		}
-		c.Set(ctxUser, &u)
+		c.Set(ctxUser, &sess.User)
+		c.Set(ctxCSRF, sess.CSRFToken)
 		return next(c)
 	}
 }
@@ -135,6 +196,21 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// requireMetricsToken asks for Authorization: Bearer <--metrics-token> when one is set.
+func (s *Server) requireMetricsToken(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.opts.MetricsToken == "" {
+			return next(c)
+		}
+		scheme, sent, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+		if !strings.EqualFold(scheme, "Bearer") || !sameToken(strings.TrimSpace(sent), s.opts.MetricsToken) {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="metrics"`)
+			return c.String(http.StatusUnauthorized, "/metrics needs Authorization: Bearer <the --metrics-token>.\n")
+		}
+		return next(c)
+	}
+}
+
 // requireAdmin refuses members: 403 with a plain explanation.
 func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -156,7 +232,8 @@ func safeNext(next string) string {
 	return next
 }
 
-// signIn starts a session for u, replacing any this browser had.
+// signIn starts a session for u, replacing any this browser had. The new session comes with
+// a new CSRF token, and the visitor's pre-session token is dropped with the old values.
 func (s *Server) signIn(c echo.Context, u store.User) error {
 	ctx := c.Request().Context()
 	if old := s.sessionToken(c); old != "" {

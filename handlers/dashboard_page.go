@@ -12,6 +12,9 @@ import (
 	"hookyard/views"
 )
 
+// attentionLimit is how many switched-off webhooks the dashboard lists; the rest are a link.
+const attentionLimit = 10
+
 func (s *Server) dashboard(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
@@ -19,28 +22,24 @@ func (s *Server) dashboard(c echo.Context) error {
 	if u.IsAdmin() {
 		owner = "" // admins watch every webhook
 	}
-	hooks, err := allPages(func(p store.Page) ([]store.Webhook, string, error) {
-		return s.store.ListWebhooks(ctx, store.WebhookFilter{OwnerID: owner}, p)
-	})
+	states, err := s.store.CountWebhookStates(ctx, owner)
 	if err != nil {
 		return err
 	}
-	d := views.DashboardPage{Page: s.page(c, "Dashboard", "dashboard"), HasWebhooks: len(hooks) > 0}
-	for _, w := range hooks {
-		switch {
-		case !w.Enabled:
-			d.Off++
-			item, err := s.attentionItem(c, w)
-			if err != nil {
-				return err
-			}
-			d.Attention = append(d.Attention, item)
-		case w.ConsecutiveFailures > 0:
-			d.Failing++
-		default:
-			d.Healthy++
-		}
+	d := views.DashboardPage{Page: s.page(c, "Dashboard", "dashboard"), Healthy: states.Working, Failing: states.Failing, Off: states.Off}
+	d.HasWebhooks = d.Healthy+d.Failing+d.Off > 0
+	off, _, err := s.store.ListWebhooks(ctx, store.WebhookFilter{OwnerID: owner, State: "disabled"}, store.Page{Limit: attentionLimit})
+	if err != nil {
+		return err
 	}
+	for _, w := range off {
+		item, err := s.attentionItem(c, w)
+		if err != nil {
+			return err
+		}
+		d.Attention = append(d.Attention, item)
+	}
+	d.AttentionMore = d.Off - len(d.Attention)
 	hours, err := s.store.OwnerHours(ctx, owner, s.now().Add(-23*time.Hour))
 	if err != nil {
 		return err
@@ -70,23 +69,21 @@ func (s *Server) dashboard(c echo.Context) error {
 		return err
 	}
 	if u.IsAdmin() {
-		if err := s.installationCounts(ctx, u, &d); err != nil {
+		if err := s.installationCounts(ctx, &d); err != nil {
 			return err
 		}
 	}
 	return s.render(c, http.StatusOK, views.Dashboard(d))
 }
 
-func (s *Server) installationCounts(ctx context.Context, u *store.User, d *views.DashboardPage) error {
-	orgs, err := s.visibleOrganizations(ctx, u)
-	if err != nil {
+// installationCounts fills in an admin's figures of the whole installation.
+func (s *Server) installationCounts(ctx context.Context, d *views.DashboardPage) (err error) {
+	if d.Organizations, err = s.store.CountOrganizations(ctx); err != nil {
 		return err
 	}
-	projects, err := s.visibleProjects(ctx, u, "")
-	if err != nil {
+	if d.Projects, err = s.store.CountProjects(ctx); err != nil {
 		return err
 	}
-	d.Organizations, d.Projects = len(orgs), len(projects)
 	d.Users, err = s.store.CountUsers(ctx)
 	return err
 }

@@ -1,11 +1,7 @@
 package handlers
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
-	"sort"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,37 +10,6 @@ import (
 	"hookyard/views"
 )
 
-// prettyJSON indents JSON for reading; anything else comes back unchanged.
-func prettyJSON(b []byte) string {
-	var out bytes.Buffer
-	if json.Indent(&out, b, "", "  ") == nil {
-		return out.String()
-	}
-	return string(b)
-}
-
-func headerRows(h http.Header) [][2]string {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var rows [][2]string
-	for _, k := range keys {
-		rows = append(rows, [2]string{k, strings.Join(h[k], ", ")})
-	}
-	return rows
-}
-
-// decodeJSON reads a stored JSON value keeping numbers exactly as written.
-func decodeJSON(raw json.RawMessage) any {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	var v any
-	_ = d.Decode(&v)
-	return v
-}
-
 // showDelivery is the attempt inspector.
 func (s *Server) showDelivery(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -52,7 +17,7 @@ func (s *Server) showDelivery(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ev, err := s.store.Event(ctx, d.EventID)
+	body, err := s.deliveryPayload(ctx, d, w)
 	if err != nil {
 		return err
 	}
@@ -64,16 +29,13 @@ func (s *Server) showDelivery(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := delivery.BuildPayload(w, delivery.EventData{ID: ev.ID, Type: ev.Type, OrganizationID: ev.OrganizationID,
-		ProjectID: ev.ProjectID, CreatedAt: ev.CreatedAt, PreviousValue: ev.PreviousValue, CurrentValue: ev.CurrentValue})
-	if err != nil {
-		return err
-	}
 	page := views.DeliveryPage{Page: s.page(c, "Delivery", "webhooks"), Webhook: w, Delivery: d,
-		EventLabel: typeLabel(types, d.EventType), Payload: prettyJSON(body)}
+		EventLabel: typeLabel(types, d.EventType), Payload: views.ShowJSON(body, views.MaxShownBytes, deliveryPayloadURL(d.ID))}
 	for _, a := range attempts {
-		page.Attempts = append(page.Attempts, views.AttemptView{Attempt: a, RequestHeaders: headerRows(a.RequestHeaders),
-			ResponseHeaders: headerRows(a.ResponseHeaders), ResponseBody: prettyJSON([]byte(a.ResponseBody))})
+		page.Attempts = append(page.Attempts, views.AttemptView{Attempt: a,
+			RequestHeaders:  views.ShowHeaders(a.RequestHeaders, attemptPartURL(a, "request-headers")),
+			ResponseHeaders: views.ShowHeaders(a.ResponseHeaders, attemptPartURL(a, "response-headers")),
+			ResponseBody:    views.ShowJSON([]byte(a.ResponseBody), views.MaxShownBytes, attemptPartURL(a, "response-body"))})
 	}
 	return s.render(c, http.StatusOK, views.Delivery(page))
 }
@@ -136,7 +98,16 @@ func (s *Server) showEventPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	outcomes, err := s.eventOutcomes(ctx, u, ev)
+	cursor := c.QueryParam("cursor")
+	outcomes, next, err := s.eventOutcomes(ctx, u, ev, store.Page{Limit: outcomesPageSize, Cursor: cursor})
+	if err != nil {
+		return err
+	}
+	f := store.WebhookFilter{}
+	if !u.IsAdmin() {
+		f.OwnerID = u.ID
+	}
+	total, err := s.store.CountWebhooks(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -148,14 +119,9 @@ func (s *Server) showEventPage(c echo.Context) error {
 	if p, err := s.store.Project(ctx, ev.ProjectID); err == nil {
 		project = p.Name + " (" + p.OrganizationName + ")"
 	}
-	// Shown as people wrote it: "Tom & Jerry", not "Tom \u0026 Jerry".
-	var data bytes.Buffer
-	_ = jsonEncode(&data, struct {
-		PreviousValue any `json:"previousValue"`
-		CurrentValue  any `json:"currentValue"`
-	}{decodeJSON(ev.PreviousValue), decodeJSON(ev.CurrentValue)})
 	d := views.EventPage{Page: s.page(c, "Event", "events"), Event: ev, Label: typeLabel(types, ev.Type),
-		Project: project, Payload: prettyJSON(data.Bytes())}
+		Project: project, Payload: views.ShowJSON(eventValues(ev), views.MaxShownBytes, eventValuesURL(ev.ID)),
+		Pager: pager("/events/"+ev.ID, nil, len(outcomes), total, "webhooks", cursor, next)}
 	for _, o := range outcomes {
 		vo := views.EventOutcome{WebhookID: o.WebhookID, WebhookName: o.WebhookName, State: o.State, Reason: o.Reason}
 		if o.Delivery != nil {
@@ -165,6 +131,9 @@ func (s *Server) showEventPage(c echo.Context) error {
 	}
 	return s.render(c, http.StatusOK, views.Event(d))
 }
+
+// outcomesPageSize is how many webhooks the event page explains at a time.
+const outcomesPageSize = 50
 
 // publishSample publishes a sample event of the chosen type in the chosen project, from the
 // events page, and shows who received it.

@@ -22,36 +22,29 @@ var deliveryStates = map[store.DeliveryStatus]string{
 	store.DeliveryFailed: "failed", store.DeliveryCancelled: "cancelled",
 }
 
-// eventOutcomes explains an event to a viewer: for each of their webhooks (every webhook for
-// an admin), its delivery, or the plain reason it did not receive the event.
-func (s *Server) eventOutcomes(ctx context.Context, viewer *store.User, ev store.Event) ([]eventOutcome, error) {
+// eventOutcomes explains an event to a viewer: for one page of their webhooks (of every
+// webhook for an admin), its delivery, or the plain reason it did not receive the event.
+// It returns the cursor of the next page ("" on the last).
+func (s *Server) eventOutcomes(ctx context.Context, viewer *store.User, ev store.Event, page store.Page) ([]eventOutcome, string, error) {
 	f := store.WebhookFilter{}
 	if !viewer.IsAdmin() {
 		f.OwnerID = viewer.ID
 	}
-	hooks, err := allPages(func(p store.Page) ([]store.Webhook, string, error) { return s.store.ListWebhooks(ctx, f, p) })
+	hooks, next, err := s.store.ListWebhooks(ctx, f, page)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	ds, err := allPages(func(p store.Page) ([]store.Delivery, string, error) {
-		return s.store.ListDeliveries(ctx, store.DeliveryFilter{EventID: ev.ID}, p)
-	})
+	ids := make([]string, len(hooks))
+	for i, w := range hooks {
+		ids[i] = w.ID
+	}
+	handled, err := s.store.HandlingOf(ctx, ev.ID, ids)
 	if err != nil {
-		return nil, err
-	}
-	latest := map[string]store.Delivery{} // newest delivery per webhook (a resend replaces the first)
-	for _, d := range ds {
-		if _, seen := latest[d.WebhookID]; !seen {
-			latest[d.WebhookID] = d
-		}
-	}
-	missed, err := s.store.MissedBy(ctx, ev.ID)
-	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	_, types, err := s.subscribableTypes(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	label := typeLabel(types, ev.Type)
 	project, org := ev.ProjectID, ev.OrganizationID
@@ -61,21 +54,21 @@ func (s *Server) eventOutcomes(ctx context.Context, viewer *store.User, ev store
 	out := make([]eventOutcome, 0, len(hooks))
 	for _, w := range hooks {
 		o := eventOutcome{WebhookID: w.ID, WebhookName: w.Name}
-		if d, ok := latest[w.ID]; ok {
+		if d, ok := handled.Latest[w.ID]; ok {
 			o.Delivery = &d
 			o.State = deliveryStates[d.Status]
 			o.Reason = deliveryReason(d)
 			out = append(out, o)
 			continue
 		}
-		if missed[w.ID] {
+		if handled.Missed[w.ID] {
 			o.State, o.Reason = "missed", "The webhook was switched off — the event is kept as missed, to replay when it is back on."
 			out = append(out, o)
 			continue
 		}
 		owner, access, err := s.ownerAccess(ctx, w)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		o.State = "not_matched"
 		switch delivery.Match(w, access, delivery.EventRef{Type: ev.Type, ProjectID: ev.ProjectID, OrganizationID: ev.OrganizationID}) {
@@ -96,7 +89,7 @@ func (s *Server) eventOutcomes(ctx context.Context, viewer *store.User, ev store
 		}
 		out = append(out, o)
 	}
-	return out, nil
+	return out, next, nil
 }
 
 func deliveryReason(d store.Delivery) string {

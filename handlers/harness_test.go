@@ -168,11 +168,14 @@ type browser struct {
 	t      *testing.T
 	app    *testApp
 	client *http.Client
+	// csrf is the CSRF token of the browser's session as its last page showed it, shared by
+	// the copies of this browser (within, on); "" until a page with a form was fetched.
+	csrf *string
 }
 
 func (a *testApp) browser() *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: a.t, app: a, client: &http.Client{
+	return &browser{t: a.t, app: a, csrf: new(string), client: &http.Client{
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
@@ -200,7 +203,23 @@ func (b *browser) do(req *http.Request) page {
 	if err != nil {
 		b.t.Fatal(err)
 	}
+	b.noteCSRFToken(req, resp, doc)
 	return page{Response: resp, Doc: doc, Body: string(body)}
+}
+
+// noteCSRFToken remembers the token the page's forms carry. Signing in or out, and setup,
+// start another session with another token.
+func (b *browser) noteCSRFToken(req *http.Request, resp *http.Response, doc *goquery.Document) {
+	if v, _ := doc.Find(`input[name="_csrf"]`).First().Attr("value"); v != "" {
+		*b.csrf = v
+		return
+	}
+	switch req.URL.Path {
+	case "/login", "/logout", "/setup":
+		if req.Method == http.MethodPost && resp.StatusCode == http.StatusSeeOther {
+			*b.csrf = ""
+		}
+	}
 }
 
 func (b *browser) get(path string) page {
@@ -209,24 +228,24 @@ func (b *browser) get(path string) page {
 	return b.do(req)
 }
 
-// csrfToken is the token a form on this site would carry (from the _csrf cookie).
+// csrfToken is the token a form on this site would carry. It belongs to the browser's
+// session, so it is read from a page as a person's browser would: the last page with a form,
+// or else the sign-in page, the setup page (no account yet) or the account page (signed in).
 func (b *browser) csrfToken() string {
-	u, _ := url.Parse(b.app.srv.URL)
-	for _, c := range b.client.Jar.Cookies(u) {
-		if c.Name == "_csrf" {
-			return c.Value
+	b.t.Helper()
+	for _, path := range []string{"/login", "/setup?token=" + testSetupToken, "/account"} {
+		if *b.csrf != "" {
+			break
 		}
+		b.get(path)
 	}
-	return ""
+	return *b.csrf
 }
 
 // post submits a form the way the page would: with the CSRF token (fetching a page first
-// if no token cookie exists yet).
+// if none was seen yet).
 func (b *browser) post(path string, form url.Values) page {
 	b.t.Helper()
-	if b.csrfToken() == "" {
-		b.get("/login")
-	}
 	f := url.Values{}
 	for k, v := range form {
 		f[k] = v

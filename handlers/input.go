@@ -2,20 +2,36 @@ package handlers
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	"hookyard/store"
 )
 
 // Validation rules shared by the browser forms and the API, so both say the same thing.
+// Every name a person gives something goes through checkName (store.NameProblem): valid
+// UTF-8, something visible, no control characters, a bounded length.
 
+// checkName checks a name of up to max characters; ifBlank says what to enter instead.
+func checkName(fe fieldErrors, field, value, ifBlank string, max int) {
+	fe.add(field, store.NameProblem(value, ifBlank, max))
+}
+
+// checkTitle checks the name of an organisation, project or token.
 func checkTitle(fe fieldErrors, field, value, what string) {
-	switch {
-	case strings.TrimSpace(value) == "":
-		fe.add(field, "Enter a name for the "+what+".")
-	case utf8.RuneCountInString(value) > 100:
-		fe.add(field, "Use at most 100 characters.")
+	checkName(fe, field, value, "Enter a name for the "+what+".", 100)
+}
+
+// checkWebhookName checks a webhook's name.
+func checkWebhookName(fe fieldErrors, value string) {
+	checkName(fe, "name", value, "Give the webhook a name, e.g. “CRM sync”.", 100)
+}
+
+// checkText checks optional free text (a description): valid UTF-8 without control
+// characters other than line breaks and tabs, at most max characters.
+func checkText(fe fieldErrors, field, value string, max int) {
+	if value == "" {
+		return
 	}
+	fe.add(field, store.NameProblem(strings.NewReplacer("\n", " ", "\r", " ", "\t", " ").Replace(value), "", max))
 }
 
 // userInput is a new user or a change to one; empty strings mean "not given" on updates.
@@ -53,16 +69,9 @@ func (in eventTypeInput) check(fe fieldErrors) {
 	case !store.EventTypeNamePattern.MatchString(in.Name):
 		fe.add("name", "Use 3 to 64 capital letters, digits or _, starting with a letter (e.g. INVOICE_PAID).")
 	}
-	switch {
-	case strings.TrimSpace(in.Label) == "":
-		fe.add("label", "Enter a label in plain words, e.g. “Invoice paid”.")
-	case utf8.RuneCountInString(in.Label) > 100:
-		fe.add("label", "Use at most 100 characters.")
+	checkName(fe, "label", in.Label, "Enter a label in plain words, e.g. “Invoice paid”.", 100)
+	if in.Category != "" {
+		checkName(fe, "category", in.Category, "Leave the category empty or give it a name.", 50)
 	}
-	if utf8.RuneCountInString(in.Category) > 50 {
-		fe.add("category", "Use at most 50 characters.")
-	}
-	if utf8.RuneCountInString(in.Description) > 300 {
-		fe.add("description", "Use at most 300 characters.")
-	}
+	checkText(fe, "description", in.Description, 300)
 }

@@ -37,7 +37,10 @@ func (s *Server) binFor(ctx context.Context, u *store.User, id string) (store.Bi
 	return b, err
 }
 
-func (s *Server) listBins(c echo.Context) error {
+func (s *Server) listBins(c echo.Context) error { return s.inspectorPage(c, http.StatusOK, "") }
+
+// inspectorPage lists the viewer's bins; refused says why a bin was not made.
+func (s *Server) inspectorPage(c echo.Context, status int, refused string) error {
 	bins, err := s.store.ListBins(c.Request().Context(), currentUser(c).ID)
 	if err != nil {
 		return err
@@ -46,25 +49,37 @@ func (s *Server) listBins(c echo.Context) error {
 	for _, b := range bins {
 		urls[b.ID] = s.binURL(b.ID)
 	}
-	return s.render(c, http.StatusOK, views.Inspector(views.InspectorPage{Page: s.page(c, "Request inspector", "inspector"), Bins: bins, BinURLs: urls}))
+	d := views.InspectorPage{Page: s.page(c, "Request inspector", "inspector"), Bins: bins, BinURLs: urls}
+	if refused != "" {
+		d.Flash = views.Flash{Kind: "bad", Text: refused}
+	}
+	return s.render(c, status, views.Inspector(d))
 }
 
-func (s *Server) createBin(c echo.Context) error {
-	b, err := s.store.CreateBin(c.Request().Context(), currentUser(c).ID)
+// newBin makes a bin for the viewer, or shows the inspector page saying why it cannot.
+func (s *Server) newBin(c echo.Context, then func(store.Bin) error) error {
+	b, err := s.store.CreateBin(c.Request().Context(), currentUser(c).ID, s.opts.MaxBinsPerUser)
+	if errors.Is(err, store.ErrQuotaReached) {
+		return s.inspectorPage(c, http.StatusTooManyRequests, s.binQuotaText())
+	}
 	if err != nil {
 		return err
 	}
-	return s.redirectWithFlash(c, "/inspector/"+b.ID, "Bin created. Use its URL for a webhook, then send a test.")
+	return then(b)
+}
+
+func (s *Server) createBin(c echo.Context) error {
+	return s.newBin(c, func(b store.Bin) error {
+		return s.redirectWithFlash(c, "/inspector/"+b.ID, "Bin created. Use its URL for a webhook, then send a test.")
+	})
 }
 
 // firstWebhook makes a bin and opens the builder with its URL, so a first webhook can be
 // tried without a server of one's own.
 func (s *Server) firstWebhook(c echo.Context) error {
-	b, err := s.store.CreateBin(c.Request().Context(), currentUser(c).ID)
-	if err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, "/webhooks/new?name=My+first+webhook&url="+url.QueryEscape(s.binURL(b.ID)))
+	return s.newBin(c, func(b store.Bin) error {
+		return c.Redirect(http.StatusSeeOther, "/webhooks/new?name=My+first+webhook&url="+url.QueryEscape(s.binURL(b.ID)))
+	})
 }
 
 func (s *Server) deleteBin(c echo.Context) error {
@@ -95,8 +110,11 @@ func (s *Server) binPage(c echo.Context) (views.BinPage, error) {
 		return views.BinPage{}, err
 	}
 	d := views.BinPage{Page: s.page(c, "Bin", "inspector"), Bin: b, URL: s.binURL(b.ID)}
+	left := maxBinPageText
 	for _, r := range reqs {
-		d.Requests = append(d.Requests, s.inspect(ctx, u, r, types))
+		ir := s.inspect(ctx, u, r, types, min(views.MaxShownBytes, left))
+		left -= len(ir.Body.Text)
+		d.Requests = append(d.Requests, ir)
 	}
 	return d, nil
 }
@@ -117,8 +135,12 @@ func (s *Server) showBinRequests(c echo.Context) error {
 	return s.render(c, http.StatusOK, views.BinRequests(d))
 }
 
-// maxBinBody is the most a bin keeps of one request body.
-const maxBinBody = 1 << 20
+// maxBinPageText is the most body text a bin's page shows in all: it reloads every 2 s while
+// open, and a bin keeps up to store.BinLimit requests.
+const maxBinPageText = 1 << 20
+
+// maxBinBody is the largest request body a bin keeps (SPEC §5); a larger one is refused whole.
+const maxBinBody = 64 << 10
 
 // binReceiver is the bins' public URL, /inspect/{id}: anyone may send to it, like a real
 // receiver. It is a plain http.Handler so that this server's own deliveries can reach it
@@ -141,13 +163,16 @@ func (b binReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(http.StatusNotFound, map[string]string{"error": "no such bin"})
 		return
 	}
+	// Read at most one byte past the cap, whatever Content-Length says.
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBinBody+1))
 	if err != nil {
 		answer(http.StatusBadRequest, map[string]string{"error": "could not read the body"})
 		return
 	}
 	if len(body) > maxBinBody {
-		answer(http.StatusRequestEntityTooLarge, map[string]string{"error": "bins keep bodies of at most 1 MiB"})
+		// Closing the connection spares reading the rest, which net/http would otherwise drain.
+		w.Header().Set("Connection", "close")
+		answer(http.StatusRequestEntityTooLarge, map[string]string{"error": "the body is larger than 64 KiB, the most a bin keeps; nothing was stored"})
 		return
 	}
 	// A browser sent here carries this site's cookies; a bin must never show them (or any
@@ -156,7 +181,8 @@ func (b binReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, k := range []string{"Cookie", "Authorization", "Proxy-Authorization"} {
 		h.Del(k)
 	}
-	err = b.store.AddBinRequest(r.Context(), id, r.Method, h, body)
+	h, headersCut := delivery.CapHeaders(h, delivery.MaxStoredHeaders)
+	err = b.store.AddBinRequest(r.Context(), id, r.Method, h, headersCut, body)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		answer(http.StatusNotFound, map[string]string{"error": "no such bin, or it has expired"})
@@ -167,10 +193,11 @@ func (b binReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// inspect prepares one received request, checking its signatures against the webhook named
-// in the payload when the viewer may see that webhook.
-func (s *Server) inspect(ctx context.Context, viewer *store.User, r store.BinRequest, types map[string]store.EventType) views.InspectedRequest {
-	out := views.InspectedRequest{Request: r, Headers: headerRows(r.Headers), Body: prettyJSON(r.Body)}
+// inspect prepares one received request, its body shown in at most bodyLimit bytes, checking
+// its signatures against the webhook named in the payload when the viewer may see that webhook.
+func (s *Server) inspect(ctx context.Context, viewer *store.User, r store.BinRequest, types map[string]store.EventType, bodyLimit int) views.InspectedRequest {
+	out := views.InspectedRequest{Request: r, Headers: views.ShowHeaders(r.Headers, binRequestPartURL(r, "headers")),
+		Body: views.ShowJSON(r.Body, bodyLimit, binRequestPartURL(r, "body"))}
 	var p delivery.Payload
 	if json.Unmarshal(r.Body, &p) != nil || p.Webhook.ID == "" {
 		out.Signatures = []views.SignatureCheck{{Header: "signatures", State: "unknown", Words: "Not a Hookyard delivery: the body names no webhook."}}

@@ -465,7 +465,7 @@ func TestAdminUserForms(t *testing.T) {
 		if _, err := app.store.UserByID(t.Context(), m.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("user still stored: %v", err)
 		}
-		if ts, _ := app.store.ListTokens(t.Context(), m.ID); len(ts) != 0 {
+		if ts, _, _ := app.store.ListTokens(t.Context(), m.ID, store.Page{}); len(ts) != 0 {
 			t.Errorf("deleted user's tokens remain: %d", len(ts))
 		}
 		if !strings.Contains(flashText(b.follow(p)), "Renamed Member") {
@@ -749,7 +749,7 @@ func TestTokensPage(t *testing.T) {
 	if p.Doc.Find(`[data-testid="token-secret"]`).Length() != 0 || strings.Contains(p.Body, secret) {
 		t.Errorf("the secret is shown again after a reload")
 	}
-	tokens, err := app.store.ListTokens(t.Context(), admin.ID)
+	tokens, _, err := app.store.ListTokens(t.Context(), admin.ID, store.Page{})
 	if err != nil || len(tokens) != 1 {
 		t.Fatalf("stored tokens %v (%v)", tokens, err)
 	}

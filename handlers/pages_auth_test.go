@@ -342,6 +342,7 @@ func TestSignInRefusals(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := app.browser().within(t)
+			b.csrfToken() // the visit before: the sign-in page's own cookie
 			p := b.post("/login", url.Values{"email": {tc.email}, "password": {tc.password}})
 			wantPageStatus(t, p, http.StatusUnauthorized)
 			msg := alertText(p)
@@ -358,8 +359,8 @@ func TestSignInRefusals(t *testing.T) {
 			if tc.password != "" && strings.Contains(p.Body, tc.password) {
 				t.Errorf("typed password appears in the page")
 			}
-			if b.cookie("hookyard") != nil {
-				t.Errorf("a session cookie was set by a refused sign-in")
+			if responseCookie(p.Response, "hookyard") != nil {
+				t.Errorf("a refused sign-in set the session cookie")
 			}
 			wantSeeOther(t, b.get("/"), "/login")
 		})
@@ -469,7 +470,7 @@ func TestLogoutEndsTheSessionForCopiesOfTheCookie(t *testing.T) {
 	app := newTestApp(t)
 	admin := app.admin()
 	b := app.signedInAs(admin)
-	copied := b.withOnlyCookies("hookyard", "_csrf")
+	copied := b.withOnlyCookies("hookyard")
 	wantPageStatus(t, copied.get("/"), http.StatusOK)
 	wantSeeOther(t, b.post("/logout", nil), "/login")
 
@@ -512,11 +513,15 @@ func TestSessionCookieFlags(t *testing.T) {
 	if strings.Contains(sess.Value, "admin@example.com") {
 		t.Errorf("session cookie carries the e-mail in clear")
 	}
-	csrf := responseCookie(b.get("/").Response, "_csrf")
-	if csrf == nil {
-		t.Fatalf("no _csrf cookie set on a page")
+	if c := responseCookie(b.get("/").Response, "_csrf"); c != nil {
+		t.Errorf("a page sets a _csrf cookie: the token belongs in the session, not beside it")
 	}
-	check(csrf)
+	// The cookie of a visitor who has not signed in (it holds their CSRF token) is set the same way.
+	pre := responseCookie(app.browser().get("/login").Response, "hookyard")
+	if pre == nil {
+		t.Fatal("the sign-in page sets no cookie for its CSRF token")
+	}
+	check(pre)
 }
 
 func TestCookiesAreSecureBehindHTTPS(t *testing.T) {
@@ -524,15 +529,16 @@ func TestCookiesAreSecureBehindHTTPS(t *testing.T) {
 	app.admin()
 	b := app.browser()
 	p := b.get("/login")
-	if c := responseCookie(p.Response, "_csrf"); c == nil || !c.Secure {
-		t.Errorf("_csrf cookie %+v, want Secure when the base URL is https", c)
+	pre := responseCookie(p.Response, "hookyard")
+	if pre == nil || !pre.Secure {
+		t.Fatalf("cookie of the sign-in page %+v, want Secure when the base URL is https", pre)
 	}
-	// The jar will not send a Secure cookie over plain HTTP, so post the token by hand.
-	tok := responseCookie(p.Response, "_csrf").Value
+	// The jar will not send a Secure cookie over plain HTTP, so post the cookie by hand.
+	tok, _ := p.Doc.Find(`input[name="_csrf"]`).Attr("value")
 	req, _ := http.NewRequest(http.MethodPost, app.srv.URL+"/login", strings.NewReader(url.Values{
 		"_csrf": {tok}, "email": {"admin@example.com"}, "password": {testPassword}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.AddCookie(&http.Cookie{Name: "_csrf", Value: tok})
+	req.AddCookie(&http.Cookie{Name: pre.Name, Value: pre.Value})
 	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {
 		t.Fatal(err)

@@ -29,12 +29,12 @@ func (a *testApp) within(t *testing.T) *testApp {
 
 // in returns the same browser (same cookies) bound to another (sub)test.
 func (b *browser) within(t *testing.T) *browser {
-	return &browser{t: t, app: b.app.within(t), client: b.client}
+	return &browser{t: t, app: b.app.within(t), client: b.client, csrf: b.csrf}
 }
 
 // on returns a browser with the same cookie jar that talks to another server.
 func (b *browser) on(a *testApp) *browser {
-	return &browser{t: b.t, app: a, client: b.client}
+	return &browser{t: b.t, app: a, client: b.client, csrf: b.csrf}
 }
 
 // restart starts a second Hookyard on the same database, as after a process restart.
@@ -106,7 +106,7 @@ func (b *browser) withOnlyCookies(names ...string) *browser {
 		}
 	}
 	jar.SetCookies(u, keep)
-	return &browser{t: b.t, app: b.app, client: &http.Client{
+	return &browser{t: b.t, app: b.app, csrf: new(string), client: &http.Client{
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
@@ -231,7 +231,7 @@ func storeSnapshot(t *testing.T, st *store.Store) string {
 	for _, et := range types {
 		fmt.Fprintf(&sb, "event type %s %q %q\n", et.Name, et.Category, et.Label)
 	}
-	tokens, err := st.ListTokens(ctx, "")
+	tokens, _, err := st.ListTokens(ctx, "", store.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,9 +295,6 @@ func usersInStore(t *testing.T, st *store.Store) int {
 // the Location exactly as sent.
 func (b *browser) rawPost(path string, form url.Values) (status int, location string) {
 	b.t.Helper()
-	if b.csrfToken() == "" {
-		b.get("/login")
-	}
 	f := url.Values{}
 	for k, v := range form {
 		f[k] = v

@@ -33,7 +33,7 @@ func newMemberWorld(t *testing.T) *memberWorld {
 	app.addMember(w.acme.ID, w.mia.ID)
 	app.addMember(w.globex.ID, w.other.ID)
 	w.otherToken = app.token(w.other)
-	ts, err := app.store.ListTokens(t.Context(), w.other.ID)
+	ts, _, err := app.store.ListTokens(t.Context(), w.other.ID, store.Page{})
 	if err != nil || len(ts) != 1 {
 		t.Fatalf("tokens %v %v", ts, err)
 	}
@@ -197,7 +197,7 @@ func TestMemberTokens(t *testing.T) {
 	if r := w.app.api(secret, http.MethodGet, "/api/v1/me", nil); r.Status != http.StatusOK || r.JSON(t)["id"] != w.mia.ID {
 		t.Fatalf("Mia's new token: GET /api/v1/me %d %s", r.Status, r.Body)
 	}
-	mine, err := w.app.store.ListTokens(t.Context(), w.mia.ID)
+	mine, _, err := w.app.store.ListTokens(t.Context(), w.mia.ID, store.Page{})
 	if err != nil || len(mine) != 1 {
 		t.Fatalf("Mia's tokens %v %v", mine, err)
 	}

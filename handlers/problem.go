@@ -21,6 +21,9 @@ type Problem struct {
 	Errors []FieldError `json:"errors,omitempty"`
 	// HealthCheck is the failed check behind a refused re-enable.
 	HealthCheck any `json:"healthCheck,omitempty"`
+	// Count and MaxEvents: how many events a refused replay would have sent, and its limit.
+	Count     int `json:"count,omitempty"`
+	MaxEvents int `json:"maxEvents,omitempty"`
 }
 
 // FieldError is one thing wrong with one input field.

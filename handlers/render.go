@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -63,6 +64,34 @@ func formValues(c echo.Context, names ...string) map[string]string {
 // form builds the view of a form from what was typed and what was wrong.
 func form(values map[string]string, errs fieldErrors) views.Form {
 	return views.Form{Values: values, Errors: errs}
+}
+
+// pager is the foot of one page of the list at path, from the page's cursor and the next
+// page's; filters holds the query to keep from page to page (empty values are left out).
+func pager(path string, filters url.Values, shown, total int, noun, cursor, next string) views.Pager {
+	href := func(cursor string) string {
+		q := url.Values{}
+		for k, vs := range filters {
+			if len(vs) > 0 && vs[0] != "" {
+				q[k] = vs
+			}
+		}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		if len(q) == 0 {
+			return path
+		}
+		return path + "?" + q.Encode()
+	}
+	p := views.Pager{Shown: shown, Total: total, Noun: noun}
+	if cursor != "" {
+		p.First = href("")
+	}
+	if next != "" {
+		p.Next = href(next)
+	}
+	return p
 }
 
 func jsonEncode(w io.Writer, v any) error {

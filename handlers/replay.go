@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -12,12 +13,21 @@ import (
 	"hookyard/views"
 )
 
+// A replay can send thousands of requests at once, so it says how many before it sends more
+// than a few: the page asks above replayAskAbove, the API refuses above its maxEvents.
+const (
+	replayAskAbove   = 10
+	replayDefaultMax = 1000
+)
+
+var errReplayOff = problem(http.StatusConflict, "The webhook is switched off. Turn it back on first; then replay.")
+
 // replay sends events to a webhook again, each as a new delivery: with missedOnly, what it
 // failed, had cancelled or missed since the given time; otherwise everything it received or
 // missed since then.
 func (s *Server) replay(ctx context.Context, w store.Webhook, since time.Time, missedOnly bool) (int, error) {
 	if !w.Enabled {
-		return 0, problem(http.StatusConflict, "The webhook is switched off. Turn it back on first; then replay.")
+		return 0, errReplayOff
 	}
 	keep, err := s.receivesFilter(ctx, w)
 	if err != nil {
@@ -45,17 +55,27 @@ func (s *Server) reenable(ctx context.Context, w store.Webhook, replayMissed boo
 	return w, res, n, err
 }
 
-// replayable counts what "Replay missed" would send now. A webhook never switched off has
-// missed nothing.
-func (s *Server) replayable(ctx context.Context, w store.Webhook) (int, error) {
-	if w.LastDisabledAt == nil {
-		return 0, nil
+// replayAtMost replays as replay does when that sends at most max events. Otherwise it sends
+// nothing, and n is how many it would have sent. The count is taken just before the replay,
+// so events arriving in between may add a few.
+func (s *Server) replayAtMost(ctx context.Context, w store.Webhook, since time.Time, missedOnly bool, max int) (n int, sent bool, err error) {
+	if !w.Enabled {
+		return 0, false, errReplayOff
 	}
+	if n, err = s.replayCount(ctx, w, since, missedOnly); err != nil || n > max {
+		return n, false, err
+	}
+	n, err = s.replay(ctx, w, since, missedOnly)
+	return n, err == nil, err
+}
+
+// replayCount counts what a replay would send now, filtered as the replay filters.
+func (s *Server) replayCount(ctx context.Context, w store.Webhook, since time.Time, missedOnly bool) (int, error) {
 	keep, err := s.receivesFilter(ctx, w)
 	if err != nil {
 		return 0, err
 	}
-	events, err := s.store.ReplayWork(ctx, w.ID, missedSince(w), true)
+	events, err := s.store.ReplayWork(ctx, w.ID, since, missedOnly)
 	n := 0
 	for _, ev := range events {
 		if keep(ev) {
@@ -63,6 +83,15 @@ func (s *Server) replayable(ctx context.Context, w store.Webhook) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// replayable counts what "Replay missed" would send now. A webhook never switched off has
+// missed nothing.
+func (s *Server) replayable(ctx context.Context, w store.Webhook) (int, error) {
+	if w.LastDisabledAt == nil {
+		return 0, nil
+	}
+	return s.replayCount(ctx, w, missedSince(w), true)
 }
 
 // receivesFilter reports, for any event, whether w would receive it today.
@@ -87,7 +116,8 @@ func missedSince(w store.Webhook) time.Time {
 
 func (s *Server) apiReplay(c echo.Context) error {
 	var b struct {
-		Since *string `json:"since"`
+		Since     *string `json:"since"`
+		MaxEvents *int    `json:"maxEvents"`
 	}
 	if err := bindJSON(c, &b); err != nil {
 		return err
@@ -97,6 +127,13 @@ func (s *Server) apiReplay(c echo.Context) error {
 	if err != nil {
 		fe.add("since", "Give a time in RFC 3339 form, e.g. 2026-11-27T10:00:00Z.")
 	}
+	maxEvents := replayDefaultMax
+	if b.MaxEvents != nil {
+		maxEvents = *b.MaxEvents
+		if maxEvents < 1 {
+			fe.add("maxEvents", "Give the most events this replay may send, a whole number of at least 1.")
+		}
+	}
 	if err := validation(fe); err != nil {
 		return err
 	}
@@ -105,9 +142,15 @@ func (s *Server) apiReplay(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := s.replay(ctx, w, since, false)
+	n, sent, err := s.replayAtMost(ctx, w, since, false, maxEvents)
 	if err != nil {
 		return err
+	}
+	if !sent {
+		p := problem(http.StatusConflict, fmt.Sprintf("This replay would send %d events to %s, more than maxEvents (%d); nothing was sent. "+
+			"Send it again with \"maxEvents\": %d to send them all, or choose a later since.", n, w.URL, maxEvents, n))
+		p.Type, p.Title, p.Count, p.MaxEvents = "urn:hookyard:replay-too-large", "Too many events to replay", n, maxEvents
+		return p
 	}
 	return c.JSON(http.StatusAccepted, map[string]int{"replayed": n})
 }

@@ -12,24 +12,17 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
 	e.GET("/static/*", echo.WrapHandler(s.assets))
 	// Bins are public receivers, like any webhook endpoint: no session, no CSRF.
-	e.Any("/inspect/:id", echo.WrapHandler(binReceiver{s.store}))
+	e.Any("/inspect/:id", echo.WrapHandler(binReceiver{s.store}), s.binPostLimits()...)
 	if s.opts.Metrics != nil {
-		e.GET("/metrics", echo.WrapHandler(s.opts.Metrics))
+		e.GET("/metrics", echo.WrapHandler(s.opts.Metrics), s.requireMetricsToken)
 	}
 
-	// Browser pages: session cookie, CSRF on every form.
-	ui := e.Group("", s.sessionMiddleware(), s.csrf(), s.realCSRFToken, s.loadUser)
+	// Browser pages: session cookie, CSRF on every form (the session's token and the origin).
+	ui := e.Group("", s.sessionMiddleware(), s.loadUser, s.csrf)
 	ui.GET("/setup", s.showSetup)
 	ui.POST("/setup", s.submitSetup)
 	ui.GET("/login", s.showLogin)
-	ui.POST("/login", s.submitLogin, middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: s.opts.LoginRate, Burst: s.opts.LoginBurst,
-		}),
-		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
-		DenyHandler:         func(c echo.Context, _ string, _ error) error { return s.loginRateLimited(c) },
-		ErrorHandler:        func(c echo.Context, _ error) error { return s.loginRateLimited(c) },
-	}))
+	ui.POST("/login", s.submitLogin)
 	ui.POST("/logout", s.logout)
 
 	in := ui.Group("", s.requireUser)
@@ -52,9 +45,12 @@ func (s *Server) routes(e *echo.Echo) {
 	in.POST("/webhooks/:id/replay", s.replayPage)
 	in.GET("/webhooks/:id/log", s.showLog)
 	in.GET("/deliveries/:id", s.showDelivery)
+	in.GET("/deliveries/:id/payload", s.rawDeliveryPayload)
+	in.GET("/deliveries/:id/attempts/:number/:part", s.rawAttemptPart)
 	in.POST("/deliveries/:id/resend", s.resendPage)
 	in.GET("/events", s.listEventsPage)
 	in.GET("/events/:id", s.showEventPage)
+	in.GET("/events/:id/raw", s.rawEventValues)
 	in.POST("/events/sample", s.publishSample)
 	in.POST("/notifications/:id/dismiss", s.dismissNotification)
 	in.GET("/inspector", s.listBins)
@@ -62,6 +58,7 @@ func (s *Server) routes(e *echo.Echo) {
 	in.POST("/inspector/first-webhook", s.firstWebhook)
 	in.GET("/inspector/:id", s.showBin)
 	in.GET("/inspector/:id/requests", s.showBinRequests)
+	in.GET("/inspector/:id/requests/:request/:part", s.rawBinRequestPart)
 	in.POST("/inspector/:id/delete", s.deleteBin)
 	in.GET("/account", s.showAccount)
 	in.POST("/account", s.saveAccount)
@@ -92,7 +89,7 @@ func (s *Server) routes(e *echo.Echo) {
 
 	// JSON API: bearer tokens, problem+json errors.
 	e.GET("/api/v1/openapi.json", s.openAPI)
-	api := e.Group("/api/v1", s.apiAuth)
+	api := e.Group("/api/v1", noStore, s.apiAuth)
 	api.GET("/me", s.apiMe)
 	api.GET("/event-types", s.apiListEventTypes)
 	api.POST("/event-types", s.apiCreateEventType, requireAdmin)

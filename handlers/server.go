@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -48,9 +49,23 @@ type Options struct {
 	MaxPayload int64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// LoginRate and LoginBurst limit sign-in attempts per client address.
+	// LoginRate and LoginBurst limit password checks (sign-in, password changes) per account
+	// and client address; an account, and a client, over all get four times as much.
 	LoginRate  rate.Limit
 	LoginBurst int
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client (for the
+	// password limit and the logs); none by default, so the client is the connection's peer.
+	TrustedProxies []*net.IPNet
+	// MetricsToken, when set, is the bearer token /metrics asks for.
+	MetricsToken string
+	// Quotas (SPEC §5); 0 means the default in brackets. MaxWebhooksPerUser [1000] is
+	// --max-webhooks-per-user; MaxBinsPerUser [20] counts live request bins.
+	MaxWebhooksPerUser int
+	MaxBinsPerUser     int
+	// BinPostRate and BinPostBurst [10/s, 20] limit posts to one bin from outside; one client
+	// address gets twice that across bins. This server's own deliveries to its bins pass.
+	BinPostRate  rate.Limit
+	BinPostBurst int
 }
 
 // Server holds what every handler needs.
@@ -62,6 +77,9 @@ type Server struct {
 	sessions *sessions.CookieStore
 	outbound *delivery.Client
 	types    atomic.Pointer[eventTypeCache]
+	// origin is the base URL's origin, which every state-changing browser request must come from.
+	origin    string
+	passwords *passwordLimiter
 	// dummyHash is a password hash of the store's cost that matches nothing.
 	dummyHash func() string
 }
@@ -89,6 +107,7 @@ func New(ctx context.Context, st *store.Store, opts Options) (*echo.Echo, error)
 	if opts.LoginBurst == 0 {
 		opts.LoginBurst = 5
 	}
+	opts.withQuotaDefaults()
 	assets, err := static.Load()
 	if err != nil {
 		return nil, fmt.Errorf("load static files: %w", err)
@@ -110,7 +129,8 @@ func New(ctx context.Context, st *store.Store, opts Options) (*echo.Echo, error)
 			AllowPrivate: opts.AllowPrivateTargets, UserAgent: "Hookyard/" + opts.Version,
 		})
 	}
-	s := &Server{store: st, opts: opts, log: opts.Logger, assets: assets, sessions: cookies, outbound: opts.Outbound}
+	s := &Server{store: st, opts: opts, log: opts.Logger, assets: assets, sessions: cookies, outbound: opts.Outbound,
+		origin: originOf(opts.BaseURL.String()), passwords: newPasswordLimiter(opts.LoginRate, opts.LoginBurst)}
 	s.dummyHash = sync.OnceValue(func() string {
 		var b [16]byte
 		_, _ = rand.Read(b[:])
@@ -121,12 +141,21 @@ func New(ctx context.Context, st *store.Store, opts Options) (*echo.Echo, error)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Behind no proxy by default: the client address is the connection's, so X-Forwarded-For
-	// cannot be forged to dodge the sign-in limit.
+	// cannot be forged to dodge the password limit. With --trusted-proxies, X-Forwarded-For is
+	// believed only as far back as it passes through those proxies (not every private or
+	// loopback address, as Echo would by default).
 	e.IPExtractor = echo.ExtractIPDirect()
+	if len(opts.TrustedProxies) > 0 {
+		trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range opts.TrustedProxies {
+			trust = append(trust, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(trust...)
+	}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}))
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogError: true,
+		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogError: true, LogRemoteIP: true,
 		HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			level := slog.LevelInfo
@@ -135,7 +164,7 @@ func New(ctx context.Context, st *store.Store, opts Options) (*echo.Echo, error)
 			}
 			s.log.LogAttrs(c.Request().Context(), level, "request",
 				slog.String("method", v.Method), slog.String("path", v.URIPath),
-				slog.Int("status", v.Status), slog.Duration("latency", v.Latency))
+				slog.Int("status", v.Status), slog.Duration("latency", v.Latency), slog.String("client", v.RemoteIP))
 			return nil
 		},
 	}))
@@ -146,6 +175,9 @@ func New(ctx context.Context, st *store.Store, opts Options) (*echo.Echo, error)
 		ReferrerPolicy:        "same-origin",
 		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
 	}))
+	if opts.BaseURL.Scheme == "https" {
+		e.Use(strictTransportSecurity)
+	}
 	e.Use(middleware.BodyLimit(strconv.FormatInt(max(2<<20, opts.MaxPayload), 10) + "B"))
 	s.routes(e)
 	// This server's own bins are reached in-process, so they work with the outbound guard on.
@@ -158,6 +190,25 @@ func (s *Server) now() time.Time { return s.opts.Now().UTC() }
 // isAPI reports whether a request is for the JSON API (bearer tokens, problem+json errors).
 func isAPI(c echo.Context) bool {
 	return strings.HasPrefix(c.Request().URL.Path, "/api/")
+}
+
+// strictTransportSecurity tells browsers to use only https here for a year. It is sent on
+// every response when the base URL is https, also when a TLS-terminating proxy forwards
+// plain HTTP (Echo's Secure middleware sends it only for requests that arrived as https).
+func strictTransportSecurity(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderStrictTransportSecurity, "max-age=31536000")
+		return next(c)
+	}
+}
+
+// noStore keeps responses out of every cache: API answers are one user's data, and some
+// carry secrets (a webhook's signing secret after create or rotate).
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
 }
 
 // sessionStore exposes the cookie store for the session middleware.

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -105,33 +106,27 @@ func (s *Server) submitLogin(c echo.Context) error {
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	// An unknown e-mail is checked against a throwaway hash so that it takes as long to
-	// reject as a wrong password and does not reveal who has an account.
-	hash := s.dummyHash()
+	// An unknown e-mail is checked against a throwaway hash, and limited like an account, so
+	// that it is rejected the same way as a wrong password and does not reveal who has one.
+	account, hash := "email:"+strings.ToLower(v["email"]), s.dummyHash()
 	if err == nil {
-		hash = u.PasswordHash
+		account, hash = u.ID, u.PasswordHash
 	}
-	if !store.PasswordMatches(hash, v["password"]) || err != nil {
-		return s.render(c, http.StatusUnauthorized, views.Login(views.LoginPage{
+	ok, throttled := s.checkPassword(c, account, hash, v["password"])
+	if !ok || err != nil {
+		status, message := http.StatusUnauthorized, "That e-mail and password do not match an account. Check both and try again."
+		if throttled != nil {
+			status, message = http.StatusTooManyRequests, "Too many sign-in attempts. Wait "+throttled.waitText()+", then try again."
+		}
+		return s.render(c, status, views.Login(views.LoginPage{
 			Page: s.page(c, "Sign in", ""), Next: safeNext(v["next"]),
-			Form: views.Form{Values: map[string]string{"email": v["email"]},
-				Message: "That e-mail and password do not match an account. Check both and try again."},
+			Form: views.Form{Values: map[string]string{"email": v["email"]}, Message: message},
 		}))
 	}
 	if err := s.signIn(c, u); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, safeNext(v["next"]))
-}
-
-// loginRateLimited answers a client that tried to sign in too often.
-func (s *Server) loginRateLimited(c echo.Context) error {
-	c.Response().Header().Set("Retry-After", "60")
-	return s.render(c, http.StatusTooManyRequests, views.Login(views.LoginPage{
-		Page: s.page(c, "Sign in", ""), Next: safeNext(c.FormValue("next")),
-		Form: views.Form{Values: map[string]string{"email": c.FormValue("email")},
-			Message: "Too many sign-in attempts from your address. Wait a minute, then try again."},
-	}))
 }
 
 func (s *Server) logout(c echo.Context) error {

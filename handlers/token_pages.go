@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"hookyard/store"
 	"hookyard/views"
 )
 
@@ -16,14 +17,24 @@ func (s *Server) tokensPage(c echo.Context, status int, f views.Form, secret str
 	if u.IsAdmin() {
 		owner = ""
 	}
-	tokens, err := s.store.ListTokens(c.Request().Context(), owner)
+	ctx := c.Request().Context()
+	cursor := c.QueryParam("cursor")
+	tokens, next, err := s.store.ListTokens(ctx, owner, store.Page{Limit: tokensPageSize, Cursor: cursor})
+	if err != nil {
+		return err
+	}
+	total, err := s.store.CountTokens(ctx, owner)
 	if err != nil {
 		return err
 	}
 	return s.render(c, status, views.Tokens(views.TokensPage{
 		Page: s.page(c, "API tokens", "tokens"), Tokens: tokens, Form: f, NewToken: secret, ShowOwner: u.IsAdmin(),
+		Pager: pager("/settings/tokens", nil, len(tokens), total, "tokens", cursor, next),
 	}))
 }
+
+// tokensPageSize is how many tokens one page of the list shows.
+const tokensPageSize = 50
 
 func (s *Server) listTokens(c echo.Context) error {
 	return s.tokensPage(c, http.StatusOK, views.Form{}, "")

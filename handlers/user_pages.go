@@ -12,7 +12,12 @@ import (
 
 func (s *Server) usersPage(c echo.Context, status int, f views.Form) error {
 	ctx := c.Request().Context()
-	users, err := allPages(func(p store.Page) ([]store.User, string, error) { return s.store.ListUsers(ctx, p) })
+	cursor := c.QueryParam("cursor")
+	users, next, err := s.store.ListUsers(ctx, store.Page{Limit: usersPageSize, Cursor: cursor})
+	if err != nil {
+		return err
+	}
+	total, err := s.store.CountUsers(ctx)
 	if err != nil {
 		return err
 	}
@@ -24,7 +29,11 @@ func (s *Server) usersPage(c echo.Context, status int, f views.Form) error {
 	for _, o := range orgs {
 		names[o.ID] = o.Name
 	}
-	members, err := s.store.MemberOrganizations(ctx)
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	members, err := s.store.MemberOrganizations(ctx, ids...)
 	if err != nil {
 		return err
 	}
@@ -35,8 +44,12 @@ func (s *Server) usersPage(c echo.Context, status int, f views.Form) error {
 			rows[i].Organizations = append(rows[i].Organizations, names[id])
 		}
 	}
-	return s.render(c, status, views.Users(views.UsersPage{Page: s.page(c, "Users", "users"), Rows: rows, Form: f}))
+	return s.render(c, status, views.Users(views.UsersPage{Page: s.page(c, "Users", "users"), Rows: rows, Form: f,
+		Pager: pager("/users", nil, len(rows), total, "people", cursor, next)}))
 }
+
+// usersPageSize is how many people one page of the users list shows.
+const usersPageSize = 50
 
 func (s *Server) listUsers(c echo.Context) error { return s.usersPage(c, http.StatusOK, views.Form{}) }
 

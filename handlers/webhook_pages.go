@@ -2,8 +2,10 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,7 +29,12 @@ func (s *Server) listWebhooks(c echo.Context) error {
 	if !u.IsAdmin() {
 		f.OwnerID = u.ID
 	}
-	hooks, err := allPages(func(p store.Page) ([]store.Webhook, string, error) { return s.store.ListWebhooks(ctx, f, p) })
+	cursor := c.QueryParam("cursor")
+	hooks, next, err := s.store.ListWebhooks(ctx, f, store.Page{Limit: webhooksPageSize, Cursor: cursor})
+	if err != nil {
+		return err
+	}
+	total, err := s.store.CountWebhooks(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -45,7 +52,7 @@ func (s *Server) listWebhooks(c echo.Context) error {
 			}
 			owners[w.OwnerID] = o.Name
 		}
-		lost, _, err := s.inaccessibleProjects(ctx, w)
+		usable, lost, err := s.selectedProjects(ctx, w)
 		if err != nil {
 			return err
 		}
@@ -58,15 +65,19 @@ func (s *Server) listWebhooks(c echo.Context) error {
 			return err
 		}
 		rows[i] = views.WebhookRow{Webhook: w, OwnerName: owners[w.OwnerID], LostProjects: len(lost),
-			EventsText: eventsText(w.Events, types), ProjectsText: s.projectsText(ctx, w.ProjectIDs), Rate24h: rateText(h)}
+			EventsText: eventsText(w.Events, types), ProjectsText: projectsText(w, usable), Rate24h: rateText(h)}
 		if len(last) > 0 {
 			rows[i].LastDelivery, rows[i].LastLabel = &last[0], typeLabel(types, last[0].EventType)
 		}
 	}
 	return s.render(c, http.StatusOK, views.Webhooks(views.WebhooksPage{
 		Page: s.page(c, "Webhooks", "webhooks"), Rows: rows, State: state, ShowOwner: u.IsAdmin(),
+		Pager: pager("/webhooks", url.Values{"state": {state}}, len(rows), total, "webhooks", cursor, next),
 	}))
 }
+
+// webhooksPageSize is how many webhooks one page of the list shows.
+const webhooksPageSize = 50
 
 // rateText says how a webhook did in the last 24 hours.
 func rateText(h health) string {
@@ -90,15 +101,14 @@ func eventsText(events []string, types map[string]store.EventType) string {
 	return strings.Join(labels, ", ")
 }
 
-func (s *Server) projectsText(ctx context.Context, ids []string) string {
-	if len(ids) == 0 {
+// projectsText names the projects a webhook can still receive events from.
+func projectsText(w store.Webhook, usable []store.Project) string {
+	if len(w.ProjectIDs) == 0 {
 		return "All projects"
 	}
-	var names []string
-	for _, id := range ids {
-		if p, err := s.store.Project(ctx, id); err == nil {
-			names = append(names, p.Name+" ("+p.OrganizationName+")")
-		}
+	names := make([]string, len(usable))
+	for i, p := range usable {
+		names[i] = p.Name + " (" + p.OrganizationName + ")"
 	}
 	if len(names) > 3 {
 		return strings.Join(names[:3], ", ") + " and " + strconv.Itoa(len(names)-3) + " more"
@@ -117,6 +127,7 @@ type builderState struct {
 	allProjects bool
 	projects    []string
 	testEvent   string
+	refused     string // why the form as a whole was not saved (a quota reached)
 }
 
 func (s *Server) readBuilder(c echo.Context) builderState {
@@ -160,7 +171,7 @@ func (s *Server) renderBuilder(c echo.Context, status int, b builderState, fe fi
 	}
 	d := views.WebhookBuilderPage{
 		Page: s.page(c, "New webhook", "webhooks"), WebhookID: b.id, Action: "/webhooks",
-		Form: form(b.values, fe), AllEvents: b.allEvents, AllProjects: b.allProjects, Test: test, TestEvent: b.testEvent,
+		Form: views.Form{Values: b.values, Errors: fe, Message: b.refused}, AllEvents: b.allEvents, AllProjects: b.allProjects, Test: test, TestEvent: b.testEvent,
 	}
 	if b.id != "" {
 		d.Page.Title, d.Action = "Edit "+b.values["name"], "/webhooks/"+b.id
@@ -185,15 +196,12 @@ func (s *Server) renderBuilder(c echo.Context, status int, b builderState, fe fi
 			d.Orgs[i].Projects = append(d.Orgs[i].Projects, views.BuilderProject{ID: p.ID, Name: p.Name, Checked: checked})
 		}
 	}
-	// Only projects the webhook already had are named: naming any submitted id would reveal
-	// projects of organisations the owner cannot see.
+	// Saved projects the owner can no longer use are counted, never named: naming them would
+	// show what happens in an organisation the owner left.
+	d.SavedProjects = len(b.saved)
 	for _, id := range b.saved {
 		if !visible[id] {
-			name := "a deleted project"
-			if p, err := s.store.Project(ctx, id); err == nil {
-				name = p.Name + " (" + p.OrganizationName + ")"
-			}
-			d.Unavailable = append(d.Unavailable, name)
+			d.Unavailable++
 		}
 	}
 	var chosenEvents []store.EventType
@@ -265,7 +273,11 @@ func (s *Server) submitBuilder(c echo.Context) error {
 	case "preview":
 		return s.renderBuilder(c, http.StatusOK, b, nil, views.TestResult{})
 	case "test":
-		return s.renderBuilder(c, http.StatusOK, b, nil, s.builderTest(ctx, b, existing))
+		res, err := s.builderTest(ctx, b, existing)
+		if err != nil {
+			return err
+		}
+		return s.renderBuilder(c, http.StatusOK, b, nil, res)
 	}
 	in := b.input()
 	fe := fieldErrors{}
@@ -284,7 +296,10 @@ func (s *Server) submitBuilder(c echo.Context) error {
 	if b.id == "" {
 		w := store.Webhook{OwnerID: b.owner.ID, Name: in.Name, URL: strings.TrimSpace(in.URL), Secret: delivery.NewSecret(),
 			Events: in.Events, ProjectIDs: in.ProjectIDs}
-		if err := s.store.CreateWebhook(ctx, &w); err != nil {
+		if err := s.store.CreateWebhookWithin(ctx, &w, s.opts.MaxWebhooksPerUser); errors.Is(err, store.ErrQuotaReached) {
+			b.refused = s.webhookQuotaProblem().Detail
+			return s.renderBuilder(c, http.StatusTooManyRequests, b, nil, views.TestResult{})
+		} else if err != nil {
 			return err
 		}
 		s.revealOnce(c, w.ID)
@@ -300,11 +315,11 @@ func (s *Server) submitBuilder(c echo.Context) error {
 
 // builderTest sends the builder's test request: with the webhook's own secret when it exists,
 // otherwise with a throwaway one.
-func (s *Server) builderTest(ctx context.Context, b builderState, existing store.Webhook) views.TestResult {
+func (s *Server) builderTest(ctx context.Context, b builderState, existing store.Webhook) (views.TestResult, error) {
 	fe := fieldErrors{}
 	fe.add("url", s.outbound.CheckURL(ctx, b.values["url"]))
 	if fe["url"] != "" {
-		return views.TestResult{Ran: true, Error: fe["url"]}
+		return views.TestResult{Ran: true, Error: fe["url"]}, nil
 	}
 	in := b.input()
 	w := existing
@@ -319,17 +334,25 @@ func (s *Server) builderTest(ctx context.Context, b builderState, existing store
 		event = "TODO_CREATED"
 	}
 	if problem := s.testEventProblem(ctx, event); problem != "" {
-		return views.TestResult{Ran: true, Error: problem}
+		return views.TestResult{Ran: true, Error: problem}, nil
+	}
+	// The sample names the first chosen project, so only projects the owner may use can be
+	// chosen, with the same refusal as on save for unknown and foreign ones.
+	fe = fieldErrors{}
+	projects, err := s.checkProjects(ctx, b.owner, in.ProjectIDs, fe)
+	switch {
+	case err != nil:
+		return views.TestResult{}, err
+	case fe["projectIds"] != "":
+		return views.TestResult{Ran: true, Error: fe["projectIds"]}, nil
 	}
 	var project *store.Project
-	if len(in.ProjectIDs) > 0 {
-		if p, err := s.store.Project(ctx, in.ProjectIDs[0]); err == nil {
-			project = &p
-		}
+	if len(projects) > 0 {
+		project = &projects[0]
 	}
 	r := s.sendTest(ctx, w, event, project)
 	r.Note = note
-	return r
+	return r, nil
 }
 
 // testEventProblem says what is wrong with a sample event type chosen for a test, or "".
@@ -377,14 +400,14 @@ func (s *Server) webhookPageData(c echo.Context, w store.Webhook) (views.Webhook
 	for _, e := range w.Events {
 		d.Events = append(d.Events, views.BuilderEvent{Name: e, Label: typeLabel(types, e)})
 	}
-	for _, id := range w.ProjectIDs {
-		if p, err := s.store.Project(ctx, id); err == nil {
-			d.Projects = append(d.Projects, views.BuilderProject{ID: id, Name: p.Name + " (" + p.OrganizationName + ")"})
-		}
-	}
-	if _, d.Unavailable, err = s.inaccessibleProjects(ctx, w); err != nil {
+	usable, lost, err := s.selectedProjects(ctx, w)
+	if err != nil {
 		return d, err
 	}
+	for _, p := range usable {
+		d.Projects = append(d.Projects, views.BuilderProject{ID: p.ID, Name: p.Name + " (" + p.OrganizationName + ")"})
+	}
+	d.Unavailable = len(lost)
 	for _, t := range subs {
 		d.TestEvents = append(d.TestEvents, views.BuilderEvent{Name: t.Name, Label: t.Label})
 	}
@@ -483,7 +506,7 @@ func (s *Server) webhookAction(c echo.Context, act func(ctx context.Context, w s
 		return err
 	}
 	page.Test, page.Enable, page.TestEvent = d.Test, d.Enable, firstNonEmpty(d.TestEvent, page.TestEvent)
-	page.Replayed = d.Replayed
+	page.Replayed, page.ReplayConfirm = d.Replayed, d.ReplayConfirm
 	if d.Secret != "" {
 		page.Secret, page.SecretNote = d.Secret, d.SecretNote
 	}
@@ -511,11 +534,9 @@ func (s *Server) testWebhook(c echo.Context) error {
 			d.Test = views.TestResult{Ran: true, Error: problem}
 			return w, nil
 		}
-		var project *store.Project
-		if len(w.ProjectIDs) > 0 {
-			if p, err := s.store.Project(ctx, w.ProjectIDs[0]); err == nil {
-				project = &p
-			}
+		project, err := s.testProject(ctx, w)
+		if err != nil {
+			return w, err
 		}
 		d.Test = s.sendTest(ctx, w, d.TestEvent, project)
 		return w, nil
@@ -557,6 +578,8 @@ func (s *Server) enableFromDashboard(c echo.Context) error {
 }
 
 // replayPage replays missed events, or everything since a chosen time, from the webhook page.
+// Above replayAskAbove events it first asks, saying how many and where; the confirmed form
+// carries the count it showed, and sends unless that count has since grown by more than a few.
 func (s *Server) replayPage(c echo.Context) error {
 	return s.webhookAction(c, func(ctx context.Context, w store.Webhook, d *views.WebhookPage) (store.Webhook, error) {
 		from, missedOnly := missedSince(w), c.FormValue("missed") != ""
@@ -568,9 +591,18 @@ func (s *Server) replayPage(c echo.Context) error {
 			}
 			from = t
 		}
-		n, err := s.replay(ctx, w, from, missedOnly)
+		allowed := replayAskAbove
+		shown, _ := strconv.Atoi(c.FormValue("confirmed"))
+		if shown > 0 {
+			allowed = max(allowed, shown+max(replayAskAbove, shown/10))
+		}
+		n, sent, err := s.replayAtMost(ctx, w, from, missedOnly, allowed)
 		if err != nil {
 			return w, err
+		}
+		if !sent {
+			d.ReplayConfirm = &views.ReplayConfirm{Count: n, Shown: shown, URL: w.URL, Missed: missedOnly, Since: c.FormValue("since")}
+			return w, nil
 		}
 		d.Replayed = n
 		if n == 0 {

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"hookyard/delivery"
 	"hookyard/store"
@@ -103,12 +102,7 @@ func typeLabel(types map[string]store.EventType, name string) string {
 // when partial (an API PATCH).
 func (s *Server) checkWebhook(ctx context.Context, in webhookInput, owner store.User, partial bool, fe fieldErrors) error {
 	if !partial || in.Name != "" {
-		switch {
-		case strings.TrimSpace(in.Name) == "":
-			fe.add("name", "Give the webhook a name, e.g. “CRM sync”.")
-		case utf8.RuneCountInString(in.Name) > 100:
-			fe.add("name", "Use at most 100 characters.")
-		}
+		checkWebhookName(fe, in.Name)
 	}
 	if !partial || in.URL != "" {
 		fe.add("url", s.outbound.CheckURL(ctx, in.URL))
@@ -116,24 +110,34 @@ func (s *Server) checkWebhook(ctx context.Context, in webhookInput, owner store.
 	if err := s.checkEvents(ctx, "events", in.Events, fe); err != nil {
 		return err
 	}
-	if len(in.ProjectIDs) > 0 {
-		access, err := s.accessOf(ctx, owner)
-		if err != nil {
-			return err
-		}
-		for _, id := range in.ProjectIDs {
-			p, err := s.store.Project(ctx, id)
-			// One message for "no such project" and "not yours", so ids of other
-			// organisations cannot be probed.
-			switch {
-			case err != nil && !errors.Is(err, store.ErrNotFound):
-				return err
-			case err != nil || !access.CanAccess(p.OrganizationID):
-				fe.add("projectIds", fmt.Sprintf("There is no project %q among the projects %s can use.", id, owner.Name))
-			}
+	_, err := s.checkProjects(ctx, owner, in.ProjectIDs, fe)
+	return err
+}
+
+// checkProjects reports the chosen projects that the owner cannot use and returns the ones
+// they can, in order. It says the same for "no such project" and "not yours", so ids of other
+// organisations cannot be probed.
+func (s *Server) checkProjects(ctx context.Context, owner store.User, ids []string, fe fieldErrors) ([]store.Project, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	access, err := s.accessOf(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	var usable []store.Project
+	for _, id := range ids {
+		p, err := s.store.Project(ctx, id)
+		switch {
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		case err != nil || !access.CanAccess(p.OrganizationID):
+			fe.add("projectIds", fmt.Sprintf("There is no project %q among the projects %s can use.", id, owner.Name))
+		default:
+			usable = append(usable, p)
 		}
 	}
-	return nil
+	return usable, nil
 }
 
 // checkEvents reports event types that do not exist or cannot be subscribed to.
@@ -157,9 +161,10 @@ func (s *Server) checkEvents(ctx context.Context, field string, events []string,
 	return nil
 }
 
-// inaccessibleProjects lists the selected projects the owner can no longer use: deleted, or
-// in an organisation they left.
-func (s *Server) inaccessibleProjects(ctx context.Context, w store.Webhook) ([]string, []string, error) {
+// selectedProjects splits a webhook's chosen projects into those its owner can still use and
+// the ids of the rest (deleted, or in an organisation the owner left). The rest are only ever
+// counted: the names in an organisation the owner left are no longer theirs to see.
+func (s *Server) selectedProjects(ctx context.Context, w store.Webhook) (usable []store.Project, lost []string, err error) {
 	if len(w.ProjectIDs) == 0 {
 		return nil, nil, nil
 	}
@@ -167,19 +172,28 @@ func (s *Server) inaccessibleProjects(ctx context.Context, w store.Webhook) ([]s
 	if err != nil {
 		return nil, nil, err
 	}
-	var ids, names []string
 	for _, id := range w.ProjectIDs {
 		p, err := s.store.Project(ctx, id)
 		switch {
-		case errors.Is(err, store.ErrNotFound):
-			ids, names = append(ids, id), append(names, "a deleted project")
+		case errors.Is(err, store.ErrNotFound) || (err == nil && !access.CanAccess(p.OrganizationID)):
+			lost = append(lost, id)
 		case err != nil:
 			return nil, nil, err
-		case !access.CanAccess(p.OrganizationID):
-			ids, names = append(ids, id), append(names, p.Name+" ("+p.OrganizationName+")")
+		default:
+			usable = append(usable, p)
 		}
 	}
-	return ids, names, nil
+	return usable, lost, nil
+}
+
+// testProject is the project a test request to a stored webhook happens in: the first one
+// it selects that its owner can still use (none when it selects all projects).
+func (s *Server) testProject(ctx context.Context, w store.Webhook) (*store.Project, error) {
+	usable, _, err := s.selectedProjects(ctx, w)
+	if err != nil || len(usable) == 0 {
+		return nil, err
+	}
+	return &usable[0], nil
 }
 
 // sendTest sends one signed sample request for eventType to w (whose ID may be empty for an
@@ -328,7 +342,7 @@ func (s *Server) healthOf(ctx context.Context, w store.Webhook, window time.Dura
 }
 
 func (s *Server) webhookJSON(ctx context.Context, w store.Webhook, secret string) (webhookJSON, error) {
-	ids, _, err := s.inaccessibleProjects(ctx, w)
+	_, ids, err := s.selectedProjects(ctx, w)
 	if err != nil {
 		return webhookJSON{}, err
 	}

@@ -30,6 +30,8 @@ type BinRequest struct {
 	Method     string
 	Headers    http.Header
 	Body       []byte
+	// HeadersTruncated: the headers were cut to the 16 KiB kept.
+	HeadersTruncated bool
 }
 
 func scanBin(r scanner) (Bin, error) {
@@ -40,12 +42,16 @@ func scanBin(r scanner) (Bin, error) {
 	return b, notFound(err)
 }
 
-// CreateBin makes a new bin for a person, clearing expired bins on the way.
-func (s *Store) CreateBin(ctx context.Context, ownerID string) (Bin, error) {
+// CreateBin makes a new bin for a person, clearing expired bins on the way. A person who
+// already has maxPerOwner live bins gets ErrQuotaReached (0: no limit).
+func (s *Store) CreateBin(ctx context.Context, ownerID string, maxPerOwner int) (Bin, error) {
 	now := s.nowMS()
 	b := Bin{ID: s.newID("bin", now), OwnerID: ownerID, CreatedAt: fromMS(now), ExpiresAt: fromMS(now + BinLifetime.Milliseconds())}
 	err := s.WithTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM bins WHERE expires_at <= ?`, now); err != nil {
+			return err
+		}
+		if err := underQuota(ctx, tx, maxPerOwner, `SELECT COUNT(*) FROM bins WHERE owner_id = ?`, ownerID); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO bins (id, owner_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
@@ -75,12 +81,12 @@ func (s *Store) DeleteBin(ctx context.Context, id string) error {
 
 // AddBinRequest keeps a request in a live bin, dropping the oldest beyond BinLimit.
 // ErrNotFound means the bin does not exist or has expired.
-func (s *Store) AddBinRequest(ctx context.Context, binID, method string, h http.Header, body []byte) error {
+func (s *Store) AddBinRequest(ctx context.Context, binID, method string, h http.Header, headersTruncated bool, body []byte) error {
 	headers, _ := json.Marshal(h)
 	return s.WithTx(ctx, func(tx *sql.Tx) error {
 		now := s.nowMS()
-		res, err := tx.ExecContext(ctx, `INSERT INTO bin_requests (bin_id, received_at, method, headers, body)
-			SELECT id, ?, ?, ?, ? FROM bins WHERE id = ? AND expires_at > ?`, now, method, string(headers), body, binID, now)
+		res, err := tx.ExecContext(ctx, `INSERT INTO bin_requests (bin_id, received_at, method, headers, body, headers_truncated)
+			SELECT id, ?, ?, ?, ?, ? FROM bins WHERE id = ? AND expires_at > ?`, now, method, string(headers), body, headersTruncated, binID, now)
 		if err := checkAffected(res, err); err != nil {
 			return err
 		}
@@ -92,15 +98,26 @@ func (s *Store) AddBinRequest(ctx context.Context, binID, method string, h http.
 
 // BinRequests returns what a bin received, newest first.
 func (s *Store) BinRequests(ctx context.Context, binID string) ([]BinRequest, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, bin_id, received_at, method, headers, body FROM bin_requests
+	rows, err := s.read.QueryContext(ctx, `SELECT `+binRequestColumns+` FROM bin_requests
 		WHERE bin_id = ? ORDER BY id DESC`, binID)
-	return collect(rows, err, func(r scanner) (BinRequest, error) {
-		var br BinRequest
-		var at int64
-		var h string
-		err := r.Scan(&br.ID, &br.BinID, &at, &br.Method, &h, &br.Body)
-		br.ReceivedAt = fromMS(at)
-		_ = json.Unmarshal([]byte(h), &br.Headers)
-		return br, err
-	})
+	return collect(rows, err, scanBinRequest)
+}
+
+// BinRequest returns one request a bin received, or ErrNotFound.
+func (s *Store) BinRequest(ctx context.Context, binID string, id int64) (BinRequest, error) {
+	r, err := scanBinRequest(s.read.QueryRowContext(ctx, `SELECT `+binRequestColumns+` FROM bin_requests
+		WHERE bin_id = ? AND id = ?`, binID, id))
+	return r, notFound(err)
+}
+
+const binRequestColumns = `id, bin_id, received_at, method, headers, body, headers_truncated`
+
+func scanBinRequest(r scanner) (BinRequest, error) {
+	var br BinRequest
+	var at int64
+	var h string
+	err := r.Scan(&br.ID, &br.BinID, &at, &br.Method, &h, &br.Body, &br.HeadersTruncated)
+	br.ReceivedAt = fromMS(at)
+	_ = json.Unmarshal([]byte(h), &br.Headers)
+	return br, err
 }

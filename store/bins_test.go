@@ -14,12 +14,12 @@ func TestBinsKeepTheLast100AndExpire(t *testing.T) {
 	clock := useClock(s, 0)
 	ctx := t.Context()
 	u := createUser(t, s, "mia@example.com", "Mia", RoleMember)
-	b, err := s.CreateBin(ctx, u.ID)
+	b, err := s.CreateBin(ctx, u.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range BinLimit + 5 {
-		if err := s.AddBinRequest(ctx, b.ID, http.MethodPost, http.Header{"X-N": {fmt.Sprint(i)}}, []byte(fmt.Sprint(i))); err != nil {
+		if err := s.AddBinRequest(ctx, b.ID, http.MethodPost, http.Header{"X-N": {fmt.Sprint(i)}}, false, []byte(fmt.Sprint(i))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -34,14 +34,14 @@ func TestBinsKeepTheLast100AndExpire(t *testing.T) {
 	if _, err := s.Bin(ctx, b.ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("an expired bin is still found: %v", err)
 	}
-	if err := s.AddBinRequest(ctx, b.ID, http.MethodPost, nil, []byte("late")); !errors.Is(err, ErrNotFound) {
+	if err := s.AddBinRequest(ctx, b.ID, http.MethodPost, nil, false, []byte("late")); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("an expired bin accepted a request: %v", err)
 	}
 	if bins, _ := s.ListBins(ctx, u.ID); len(bins) != 0 {
 		t.Fatalf("expired bins listed: %v", bins)
 	}
 	// Creating a bin clears expired ones with what they received.
-	if _, err := s.CreateBin(ctx, u.ID); err != nil {
+	if _, err := s.CreateBin(ctx, u.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	if n := countRows(t, s, "bin_requests", ""); n != 0 {

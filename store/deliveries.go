@@ -53,6 +53,8 @@ type Attempt struct {
 	Truncated       bool          `json:"responseTruncated"`
 	Error           string        `json:"error"`
 	OK              bool          `json:"ok"`
+	// HeadersTruncated: the request or response headers were cut to the 16 KiB kept.
+	HeadersTruncated bool `json:"headersTruncated"`
 }
 
 // deliveryColumnsOf lists the delivery columns, qualified by a table alias ("" for none).
@@ -109,7 +111,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter, p Page) ([
 // Attempts returns a delivery's attempts in order.
 func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]Attempt, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT id, delivery_id, webhook_id, number, started_at, duration_us,
-		request_headers, status_code, response_headers, response_body, truncated, error, ok
+		request_headers, status_code, response_headers, response_body, truncated, error, ok, headers_truncated
 		FROM attempts WHERE delivery_id = ? ORDER BY number`, deliveryID)
 	return collect(rows, err, func(row scanner) (Attempt, error) {
 		var a Attempt
@@ -117,7 +119,7 @@ func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]Attempt, err
 		var reqH, respH string
 		var body []byte
 		err := row.Scan(&a.ID, &a.DeliveryID, &a.WebhookID, &a.Number, &started, &durUS, &reqH, &a.StatusCode,
-			&respH, &body, &a.Truncated, &a.Error, &a.OK)
+			&respH, &body, &a.Truncated, &a.Error, &a.OK, &a.HeadersTruncated)
 		a.StartedAt, a.Duration = fromMS(started), time.Duration(durUS)*time.Microsecond
 		a.DurationMs = float64(durUS) / 1000
 		a.ResponseBody = string(body)

@@ -31,11 +31,16 @@ type Publication struct {
 	Events     []Event
 	Deliveries []Delivery
 	Missed     []MissedEvent
-	// With a key, Response is kept as the answer to repeat for the same key.
+	// With a key, Response is kept as the answer to repeat for the same key and the same
+	// request, which RequestHash identifies.
 	IdempotencyUserID string
 	IdempotencyKey    string
+	RequestHash       string
 	Response          []byte
 }
+
+// ErrKeyReused is returned for an idempotency key used before with a different request.
+var ErrKeyReused = errors.New("this Idempotency-Key was already used with a different request")
 
 // MissedEvent is an event a webhook would have received had it been switched on.
 type MissedEvent struct {
@@ -138,10 +143,10 @@ func (w *publicationWriter) close() {
 func (w *publicationWriter) write(ctx context.Context, tx *sql.Tx, pub Publication, now int64) error {
 	if pub.IdempotencyKey != "" {
 		// A key older than the window is free again; a live one is a conflict.
-		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (user_id, key, response, created_at)
-			VALUES (?, ?, ?, ?) ON CONFLICT (user_id, key) DO UPDATE SET response = excluded.response,
-			created_at = excluded.created_at WHERE idempotency_keys.created_at < ?`,
-			pub.IdempotencyUserID, pub.IdempotencyKey, string(pub.Response), now, now-IdempotencyWindow.Milliseconds())
+		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, response, created_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash,
+			response = excluded.response, created_at = excluded.created_at WHERE idempotency_keys.created_at < ?`,
+			pub.IdempotencyUserID, pub.IdempotencyKey, pub.RequestHash, string(pub.Response), now, now-IdempotencyWindow.Milliseconds())
 		if err := checkAffected(res, err); errors.Is(err, ErrNotFound) {
 			return ErrConflict
 		} else if err != nil {
@@ -209,12 +214,20 @@ func msPtr(t *time.Time) any {
 	return ms(*t)
 }
 
-// IdempotentResponse returns the answer stored for a key used since the given time.
-func (s *Store) IdempotentResponse(ctx context.Context, userID, key string, since time.Time) ([]byte, error) {
-	var resp string
-	err := s.write.QueryRowContext(ctx, `SELECT response FROM idempotency_keys WHERE user_id = ? AND key = ? AND created_at >= ?`,
-		userID, key, ms(since)).Scan(&resp)
-	return []byte(resp), notFound(err)
+// IdempotentResponse returns the answer stored for a key used since the given time, or
+// ErrKeyReused when the key was used with a request of another hash.
+func (s *Store) IdempotentResponse(ctx context.Context, userID, key, requestHash string, since time.Time) ([]byte, error) {
+	var resp, hash string
+	err := s.write.QueryRowContext(ctx, `SELECT response, request_hash FROM idempotency_keys
+		WHERE user_id = ? AND key = ? AND created_at >= ?`, userID, key, ms(since)).Scan(&resp, &hash)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	// A key stored before requests were hashed has no hash to compare: its answer stands.
+	if hash != "" && hash != requestHash {
+		return nil, ErrKeyReused
+	}
+	return []byte(resp), nil
 }
 
 const eventColumns = `id, event_type, organization_id, project_id, previous_value, current_value, publisher_id, created_at`
@@ -319,4 +332,44 @@ func (s *Store) ReclaimSpace(ctx context.Context, pages int) (stillFree int, err
 	}
 	err = s.write.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&stillFree)
 	return stillFree, err
+}
+
+// EventHandling is what some webhooks did with one event.
+type EventHandling struct {
+	Latest map[string]Delivery // webhook id → its newest delivery of the event (a resend replaces the first)
+	Missed map[string]bool     // webhook ids that kept the event as missed
+}
+
+// HandlingOf returns what the given webhooks did with an event; the answer is in proportion
+// to the webhooks asked about, not to all that received it.
+func (s *Store) HandlingOf(ctx context.Context, eventID string, webhookIDs []string) (EventHandling, error) {
+	h := EventHandling{Latest: map[string]Delivery{}, Missed: map[string]bool{}}
+	if len(webhookIDs) == 0 {
+		return h, nil
+	}
+	in := `(` + placeholders(len(webhookIDs)) + `)`
+	args := []any{eventID}
+	for _, id := range webhookIDs {
+		args = append(args, id)
+	}
+	// "+webhook_id" keeps SQLite on the event's index: an event has at most a delivery or a
+	// few per webhook, while one webhook may have millions.
+	rows, err := s.read.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id IN
+		(SELECT MAX(id) FROM deliveries WHERE event_id = ? AND +webhook_id IN `+in+` GROUP BY webhook_id)`, args...)
+	ds, err := collect(rows, err, scanDelivery)
+	if err != nil {
+		return h, err
+	}
+	for _, d := range ds {
+		h.Latest[d.WebhookID] = d
+	}
+	rows, err = s.read.QueryContext(ctx, `SELECT webhook_id FROM missed_events WHERE event_id = ? AND webhook_id IN `+in, args...)
+	ids, err := collect(rows, err, func(r scanner) (string, error) {
+		var id string
+		return id, r.Scan(&id)
+	})
+	for _, id := range ids {
+		h.Missed[id] = true
+	}
+	return h, err
 }

@@ -52,6 +52,13 @@ func (s *Store) ListOrganizations(ctx context.Context, memberID string, p Page) 
 	return collectPage(rows, err, p, scanOrg, func(o Organization) string { return o.ID })
 }
 
+// CountOrganizations returns how many organisations exist.
+func (s *Store) CountOrganizations(ctx context.Context) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM organizations`).Scan(&n)
+	return n, err
+}
+
 // RenameOrganization changes an organisation's name.
 func (s *Store) RenameOrganization(ctx context.Context, id, name string) (Organization, error) {
 	if err := checkAffected(s.write.ExecContext(ctx,
@@ -108,9 +115,17 @@ func (s *Store) Members(ctx context.Context, orgID string) ([]User, error) {
 	return collect(rows, err, scanUser)
 }
 
-// MemberOrganizations maps each user id to the ids of the organisations they belong to.
-func (s *Store) MemberOrganizations(ctx context.Context) (map[string][]string, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT user_id, organization_id FROM memberships ORDER BY user_id`)
+// MemberOrganizations maps each user id to the ids of the organisations they belong to:
+// of the given users only, or of everyone when none are given.
+func (s *Store) MemberOrganizations(ctx context.Context, userIDs ...string) (map[string][]string, error) {
+	q, args := `SELECT user_id, organization_id FROM memberships`, []any{}
+	if len(userIDs) > 0 {
+		q += ` WHERE user_id IN (` + placeholders(len(userIDs)) + `)`
+		for _, id := range userIDs {
+			args = append(args, id)
+		}
+	}
+	rows, err := s.read.QueryContext(ctx, q+` ORDER BY user_id`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -68,6 +68,13 @@ func (s *Store) ListProjects(ctx context.Context, f ProjectFilter, p Page) ([]Pr
 	return collectPage(rows, err, p, scanProject, func(pr Project) string { return pr.ID })
 }
 
+// CountProjects returns how many projects exist.
+func (s *Store) CountProjects(ctx context.Context) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM projects`).Scan(&n)
+	return n, err
+}
+
 // RenameProject changes a project's name.
 func (s *Store) RenameProject(ctx context.Context, id, name string) (Project, error) {
 	if err := checkAffected(s.write.ExecContext(ctx,

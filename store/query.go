@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/binary"
@@ -144,6 +145,22 @@ func (p Page) clamp() Page {
 		p.Limit = 500
 	}
 	return p
+}
+
+// underQuota returns ErrQuotaReached when countQuery, run in tx, counts max rows or more;
+// max 0 means no limit. Counting in the creating transaction keeps concurrent creates honest.
+func underQuota(ctx context.Context, tx *sql.Tx, max int, countQuery string, args ...any) error {
+	if max <= 0 {
+		return nil
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, countQuery, args...).Scan(&n); err != nil {
+		return err
+	}
+	if n >= max {
+		return ErrQuotaReached
+	}
+	return nil
 }
 
 func mustSub(f fs.FS, dir string) fs.FS {

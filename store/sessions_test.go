@@ -20,8 +20,14 @@ func TestSessions(t *testing.T) {
 	}
 	a2, _ := s.CreateSession(ctx, ada.ID, time.Hour)
 	b1, _ := s.CreateSession(ctx, bob.ID, 2*time.Hour)
-	if u, err := s.SessionUser(ctx, a1); err != nil || u.ID != ada.ID {
-		t.Fatalf("SessionUser(a1) = %v, %v; want Ada", u.ID, err)
+	sa1, err := s.Session(ctx, a1)
+	if err != nil || sa1.User.ID != ada.ID {
+		t.Fatalf("Session(a1) = %v, %v; want Ada", sa1.User.ID, err)
+	}
+	// Every session has a CSRF token of its own, also two of the same user.
+	sa2, _ := s.Session(ctx, a2)
+	if len(sa1.CSRFToken) < 32 || sa1.CSRFToken == sa2.CSRFToken || sa1.CSRFToken == a1 {
+		t.Fatalf("CSRF tokens %q and %q of two sessions: want long, different and not the session token", sa1.CSRFToken, sa2.CSRFToken)
 	}
 	if n := countRows(t, s, "sessions", ""); n != 3 {
 		t.Fatalf("%d sessions stored, want 3", n)
@@ -35,10 +41,10 @@ func TestSessions(t *testing.T) {
 	if err := s.DeleteSession(ctx, a1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SessionUser(ctx, a1); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Session(ctx, a1); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("signed-out session still works: %v", err)
 	}
-	if _, err := s.SessionUser(ctx, a2); err != nil {
+	if _, err := s.Session(ctx, a2); err != nil {
 		t.Fatalf("signing out one session ended another: %v", err)
 	}
 
@@ -46,21 +52,21 @@ func TestSessions(t *testing.T) {
 	if err := s.DeleteUserSessions(ctx, ada.ID, a3); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SessionUser(ctx, a2); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Session(ctx, a2); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("DeleteUserSessions kept another session: %v", err)
 	}
-	if _, err := s.SessionUser(ctx, a3); err != nil {
+	if _, err := s.Session(ctx, a3); err != nil {
 		t.Fatalf("DeleteUserSessions ended the kept session: %v", err)
 	}
-	if _, err := s.SessionUser(ctx, b1); err != nil {
+	if _, err := s.Session(ctx, b1); err != nil {
 		t.Fatalf("DeleteUserSessions ended another user's session: %v", err)
 	}
 
 	clock.Advance(90 * time.Minute)
-	if _, err := s.SessionUser(ctx, a3); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Session(ctx, a3); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("expired session still works: %v", err)
 	}
-	if _, err := s.SessionUser(ctx, b1); err != nil {
+	if _, err := s.Session(ctx, b1); err != nil {
 		t.Fatalf("unexpired session refused: %v", err)
 	}
 	if _, err := s.CreateSession(ctx, bob.ID, time.Hour); err != nil {
@@ -75,7 +81,7 @@ func TestSessions(t *testing.T) {
 	if err := s.DeleteUser(ctx, bob.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SessionUser(ctx, b1); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Session(ctx, b1); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("a deleted user's session still works: %v", err)
 	}
 }

@@ -25,6 +25,9 @@ var ErrNotFound = errors.New("not found")
 // ErrConflict is returned when a write would break a uniqueness rule (an e-mail already taken).
 var ErrConflict = errors.New("already exists")
 
+// ErrQuotaReached is returned when creating one more would exceed the owner's quota.
+var ErrQuotaReached = errors.New("quota reached")
+
 //go:embed migrations/*.sql
 var migrations embed.FS
 
@@ -48,6 +51,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("create database folder: %w", err)
 		}
+	}
+	// The file holds webhook secrets and the session key: only its owner may read it.
+	// SQLite gives the -wal and -shm files the mode of the database file.
+	if err := makePrivate(path); err != nil {
+		return nil, openProblem(path, err)
 	}
 	// _txlock=immediate: a transaction that reads then writes must hold the write lock from
 	// its start, or two of them fail at once with "database is locked".
@@ -93,7 +101,28 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	read.SetMaxOpenConns(8)
 	s.read = read
+	// Files left by an older version, or copied in, are tightened too.
+	for _, f := range []string{path + "-wal", path + "-shm"} {
+		if err := os.Chmod(f, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.Close()
+			return nil, fmt.Errorf("make %s private: %w", f, err)
+		}
+	}
 	return s, nil
+}
+
+// makePrivate creates the database file readable and writable by its owner only, or
+// takes the permissions of others away from an existing one, whatever the umask.
+func makePrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := f.Chmod(0o600); err != nil {
+		return fmt.Errorf("make database %s private: %w", path, err)
+	}
+	return nil
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -239,6 +239,42 @@ func TestOpenCreatesMissingFolders(t *testing.T) {
 	}
 }
 
+// The database holds webhook secrets and the session key: the file and its -wal and -shm
+// companions are for the owner only, whether Open creates them or finds them readable.
+func TestOpenMakesTheDatabaseFilesPrivate(t *testing.T) {
+	t.Parallel()
+	for _, existing := range []bool{false, true} {
+		t.Run(fmt.Sprintf("existing=%v", existing), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "hookyard.db")
+			if existing {
+				for _, f := range []string{path, path + "-wal", path + "-shm"} {
+					if err := os.WriteFile(f, nil, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.Chmod(f, 0o644); err != nil { // whatever the umask
+						t.Fatal(err)
+					}
+				}
+			}
+			s, err := Open(t.Context(), path)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			defer s.Close()
+			createOrg(t, s, "Acme") // a write, so the WAL files exist
+			for _, f := range []string{path, path + "-wal", path + "-shm"} {
+				fi, err := os.Stat(f)
+				if err != nil {
+					t.Fatalf("stat %s: %v", filepath.Base(f), err)
+				}
+				if mode := fi.Mode().Perm(); mode != 0o600 {
+					t.Errorf("%s has mode %04o, want 0600", filepath.Base(f), mode)
+				}
+			}
+		})
+	}
+}
+
 func TestOpenPathWithSpecialCharacters(t *testing.T) {
 	t.Parallel()
 	// The path goes into a file: URI, so characters with a meaning there must be escaped.

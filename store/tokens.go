@@ -93,15 +93,32 @@ func (s *Store) UserByToken(ctx context.Context, secret string) (User, APIToken,
 	return u, t, nil
 }
 
-// ListTokens returns the tokens of one user, or of everyone when userID is "", newest first.
-func (s *Store) ListTokens(ctx context.Context, userID string) ([]APIToken, error) {
-	q, args := tokenSelect, []any{}
-	if userID != "" {
-		q += ` WHERE t.user_id = ?`
-		args = append(args, userID)
+// ListTokens returns one page of the tokens of one user, or of everyone when userID is "",
+// newest first.
+func (s *Store) ListTokens(ctx context.Context, userID string, p Page) ([]APIToken, string, error) {
+	p = p.clamp()
+	where, args := tokenWhere(userID)
+	if p.Cursor != "" {
+		where, args = append(where, `t.id < ?`), append(args, p.Cursor)
 	}
-	rows, err := s.read.QueryContext(ctx, q+` ORDER BY t.id DESC`, args...)
-	return collect(rows, err, scanToken)
+	rows, err := s.read.QueryContext(ctx, tokenSelect+` WHERE `+strings.Join(where, ` AND `)+
+		` ORDER BY t.id DESC LIMIT ?`, append(args, p.Limit+1)...)
+	return collectPage(rows, err, p, scanToken, func(t APIToken) string { return t.ID })
+}
+
+// CountTokens returns how many tokens one user has, or everyone when userID is "".
+func (s *Store) CountTokens(ctx context.Context, userID string) (int, error) {
+	where, args := tokenWhere(userID)
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_tokens t WHERE `+strings.Join(where, ` AND `), args...).Scan(&n)
+	return n, err
+}
+
+func tokenWhere(userID string) ([]string, []any) {
+	if userID == "" {
+		return []string{`1 = 1`}, nil
+	}
+	return []string{`t.user_id = ?`}, []any{userID}
 }
 
 // Token returns one token or ErrNotFound.

@@ -196,7 +196,7 @@ func TestListTokens(t *testing.T) {
 		{"", []string{"ada-2", "bob-1", "ada-1"}},
 		{"usr_missing", nil},
 	} {
-		got, err := s.ListTokens(ctx, tc.userID)
+		got, _, err := s.ListTokens(ctx, tc.userID, Page{})
 		if err != nil {
 			t.Fatal(err)
 		}

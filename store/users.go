@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -89,14 +90,37 @@ func ValidateEmail(e string) string {
 }
 
 // ValidateName returns a plain-language problem with a display name, or "".
-func ValidateName(n string) string {
+func ValidateName(n string) string { return NameProblem(n, "Enter a name.", 200) }
+
+// NameProblem is the one rule for a name a person gives something (a user, webhook,
+// organisation, project, event type label, token): valid UTF-8 text with something visible
+// in it, no control characters (NUL, line breaks, tabs, escapes) or direction overrides, and
+// at most max characters. ifBlank is the message for an empty or blank name. It returns ""
+// when the name is fine.
+func NameProblem(name, ifBlank string, max int) string {
+	if !utf8.ValidString(name) {
+		return "This is not valid text (it has bytes that are not UTF-8); type it again."
+	}
+	visible, control := false, false
+	for _, r := range name {
+		control = control || unicode.IsControl(r) || isDirectionOverride(r)
+		visible = visible || unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S)
+	}
 	switch {
-	case strings.TrimSpace(n) == "":
-		return "Enter a name."
-	case utf8.RuneCountInString(n) > 200:
-		return "Use at most 200 characters."
+	case !visible:
+		return ifBlank
+	case control:
+		return "Use only printable characters: line breaks, tabs and other control characters cannot be part of a name."
+	case utf8.RuneCountInString(name) > max:
+		return fmt.Sprintf("Use at most %d characters.", max)
 	}
 	return ""
+}
+
+// isDirectionOverride reports the invisible characters that reorder the text shown around
+// them, with which a name could pose as another.
+func isDirectionOverride(r rune) bool {
+	return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
 }
 
 const userColumns = `id, email, name, role, password_hash, created_at, updated_at`

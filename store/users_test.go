@@ -380,6 +380,10 @@ func TestValidateEmail(t *testing.T) {
 func TestValidateName(t *testing.T) {
 	t.Parallel()
 	const empty, long = "Enter a name.", "Use at most 200 characters."
+	const (
+		control = "Use only printable characters: line breaks, tabs and other control characters cannot be part of a name."
+		invalid = "This is not valid text (it has bytes that are not UTF-8); type it again."
+	)
 	for _, tc := range []struct {
 		name, in, want string
 	}{
@@ -388,6 +392,17 @@ func TestValidateName(t *testing.T) {
 		{"plain", "Ada Lovelace", ""},
 		{"200 multibyte characters", strings.Repeat("ü", 200), ""},
 		{"201 characters", strings.Repeat("a", 201), long},
+		{"only a NUL", "\x00", empty},
+		{"only invisible spaces", "\u200b\u00a0\u3000", empty},
+		{"NUL inside", "Ada\x00Lovelace", control},
+		{"line break inside", "Ada\nLovelace", control},
+		{"escape sequence", "Ada \x1b[31mred", control},
+		{"C1 control", "Ada\u0085", control},
+		{"direction override", "Ada \u202egpj.exe", control},
+		{"invalid UTF-8", "Ada \xff\xfe", invalid},
+		{"truncated UTF-8", "Ad\xc3", invalid},
+		{"emoji with joiner", "Team 👩\u200d💻", ""},
+		{"accents and scripts", "Zoë 山田", ""},
 	} {
 		if got := ValidateName(tc.in); got != tc.want {
 			t.Errorf("%s: ValidateName = %q, want %q", tc.name, got, tc.want)

@@ -158,6 +158,12 @@ func uniqueSorted(in []string) []string {
 
 // CreateWebhook stores w (enabled and healthy), filling in its id and timestamps.
 func (s *Store) CreateWebhook(ctx context.Context, w *Webhook) error {
+	return s.CreateWebhookWithin(ctx, w, 0)
+}
+
+// CreateWebhookWithin is CreateWebhook for an owner who may have at most maxPerOwner
+// webhooks (0: no limit); one more is ErrQuotaReached.
+func (s *Store) CreateWebhookWithin(ctx context.Context, w *Webhook, maxPerOwner int) error {
 	defer func() { s.changedWebhook(w.ID) }()
 	now := s.nowMS()
 	w.ID = s.newID("wh", now)
@@ -165,6 +171,9 @@ func (s *Store) CreateWebhook(ctx context.Context, w *Webhook) error {
 	w.CreatedAt, w.UpdatedAt = fromMS(now), fromMS(now)
 	w.Events, w.ProjectIDs = uniqueSorted(w.Events), uniqueSorted(w.ProjectIDs)
 	return s.WithTx(ctx, func(tx *sql.Tx) error {
+		if err := underQuota(ctx, tx, maxPerOwner, `SELECT COUNT(*) FROM webhooks WHERE owner_id = ?`, w.OwnerID); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhooks (id, owner_id, name, url, secret, enabled, status,
 			created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 'HEALTHY', ?, ?)`,
 			w.ID, w.OwnerID, w.Name, w.URL, w.Secret, now, now); err != nil {
@@ -193,10 +202,10 @@ type WebhookFilter struct {
 	State string
 }
 
-// ListWebhooks returns one page of webhooks, oldest first.
-func (s *Store) ListWebhooks(ctx context.Context, f WebhookFilter, p Page) ([]Webhook, string, error) {
-	p = p.clamp()
-	where, args := []string{`id > ?`}, []any{p.Cursor}
+// where is the filter as SQL conditions with their arguments.
+func (f WebhookFilter) where() ([]string, []any) {
+	var where []string
+	var args []any
 	if f.OwnerID != "" {
 		where, args = append(where, `owner_id = ?`), append(args, f.OwnerID)
 	}
@@ -212,6 +221,14 @@ func (s *Store) ListWebhooks(ctx context.Context, f WebhookFilter, p Page) ([]We
 	case "failing":
 		where = append(where, `enabled = 1 AND consecutive_failures > 0`)
 	}
+	return where, args
+}
+
+// ListWebhooks returns one page of webhooks, oldest first.
+func (s *Store) ListWebhooks(ctx context.Context, f WebhookFilter, p Page) ([]Webhook, string, error) {
+	p = p.clamp()
+	where, args := f.where()
+	where, args = append(where, `id > ?`), append(args, p.Cursor)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE `+
 		strings.Join(where, ` AND `)+` ORDER BY id LIMIT ?`, append(args, p.Limit+1)...)
 	hooks, next, err := collectPage(rows, err, p, scanWebhook, func(w Webhook) string { return w.ID })
@@ -219,6 +236,32 @@ func (s *Store) ListWebhooks(ctx context.Context, f WebhookFilter, p Page) ([]We
 		return nil, "", err
 	}
 	return hooks, next, loadSelections(ctx, s.read, hooks)
+}
+
+// CountWebhooks returns how many webhooks the filter lets through.
+func (s *Store) CountWebhooks(ctx context.Context, f WebhookFilter) (int, error) {
+	where, args := f.where()
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhooks WHERE `+
+		strings.Join(append(where, `1 = 1`), ` AND `), args...).Scan(&n)
+	return n, err
+}
+
+// WebhookStates counts webhooks by how they are doing.
+type WebhookStates struct {
+	Working int // on, last attempt fine
+	Failing int // on, last attempts failed
+	Off     int // switched off
+}
+
+// CountWebhookStates counts one owner's webhooks (everyone's when ownerID is "") by state.
+func (s *Store) CountWebhookStates(ctx context.Context, ownerID string) (WebhookStates, error) {
+	where, args := WebhookFilter{OwnerID: ownerID}.where()
+	var st WebhookStates
+	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(enabled = 1 AND consecutive_failures = 0), 0),
+		COALESCE(SUM(enabled = 1 AND consecutive_failures > 0), 0), COALESCE(SUM(enabled = 0), 0)
+		FROM webhooks WHERE `+strings.Join(append(where, `1 = 1`), ` AND `), args...).Scan(&st.Working, &st.Failing, &st.Off)
+	return st, err
 }
 
 // WebhookChanges lists what to change; nil fields stay as they are.

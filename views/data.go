@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -43,8 +44,8 @@ type Form struct {
 	Message string // a problem with the form as a whole
 }
 
-// Value returns what was typed into a field.
-func (f Form) Value(name string) string { return f.Values[name] }
+// Value returns what was typed into a field, as text: bytes that are not UTF-8 show as �.
+func (f Form) Value(name string) string { return strings.ToValidUTF8(f.Values[name], "\uFFFD") }
 
 // Error returns the problem with a field, or "".
 func (f Form) Error(name string) string { return f.Errors[name] }
@@ -118,3 +119,24 @@ func EnumName(name string) templ.Component {
 }
 
 func templURLEscape(s string) string { return url.QueryEscape(s) }
+
+// Pager is the foot of one page of a long list: how much of it is shown, and the way on.
+type Pager struct {
+	Shown int    // rows on this page
+	Total int    // rows in the whole list
+	Noun  string // what the rows are, plural: "webhooks"
+	First string // address of the first page; "" on the first page
+	Next  string // address of the next page; "" on the last page
+}
+
+// Paged reports whether the list is longer than one page, so the pager has something to say.
+func (p Pager) Paged() bool { return p.First != "" || p.Next != "" }
+
+// thousands writes a count for people: 100000 as "100,000".
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
