@@ -186,3 +186,44 @@ func TestEngineWorkersCapRequestsInFlight(t *testing.T) {
 	}
 	rcv.unblock()
 }
+
+// After one failure a webhook gets one request at a time, and each success lets exactly one
+// more in: at no moment does the receiver have more requests in flight than 1 + the
+// requests it has finished since the failure (nor more than PerWebhook). A limit that only
+// halves on the failure, or jumps back to PerWebhook after one success, breaks that at once.
+func TestEnginePerWebhookLimitRecoversOneSuccessAtATime(t *testing.T) {
+	w := newWorld(t)
+	const perWebhook = 8
+	rcv := newHookServer(t, func(rw http.ResponseWriter, _ *http.Request, n int) {
+		if n == 1 {
+			rw.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		time.Sleep(50 * time.Millisecond) // long enough for requests let in together to overlap
+	})
+	h := w.hook("recovering", rcv.URL+"/hook", nil)
+	e := w.start(engineOpts{cfg: delivery.Config{RetrySchedule: slowRetries, PerWebhook: perWebhook}})
+	failed := w.publish(e, w.ev("TODO_CREATED"))[0]
+	w.waitStatus(w.deliveryOf(failed.ID, h.ID).ID, store.DeliveryPending, 1)
+
+	in := make([]delivery.EventInput, perWebhook)
+	for i := range in {
+		in[i] = w.ev("TODO_MOVED")
+	}
+	for _, p := range w.publish(e, in...) {
+		w.waitStatus(w.deliveryOf(p.ID, h.ID).ID, store.DeliverySucceeded, 1)
+	}
+	after := rcv.requests()[1:]
+	if len(after) != perWebhook {
+		t.Fatalf("receiver got %d requests after the failure, want %d", len(after), perWebhook)
+	}
+	for i, hit := range after {
+		// Everything that arrived before this request and is not in flight beside it has
+		// finished: each of those successes may have raised the limit by one.
+		finished := i - (hit.inFlight - 1)
+		if allowed := min(perWebhook, 1+finished); hit.inFlight > allowed {
+			t.Errorf("request %d after the failure arrived with %d in flight, %d finished since the failure: "+
+				"want at most %d (1 + one per success)", i+1, hit.inFlight, finished, allowed)
+		}
+	}
+}

@@ -177,7 +177,8 @@ func TestEngineDeliveriesAreSignedAndCarryThePayload(t *testing.T) {
 }
 
 // During a secret rotation both secrets sign webhook-signature; X-Signature uses the new one.
-// The engine must pick up the rotation without a restart.
+// The engine must pick up the rotation without a restart, and once the 24 h grace period
+// is over only the new secret signs.
 func TestEngineSignsWithBothSecretsDuringRotation(t *testing.T) {
 	w := newWorld(t)
 	rcv := newHookServer(t, nil)
@@ -208,6 +209,29 @@ func TestEngineSignsWithBothSecretsDuringRotation(t *testing.T) {
 	}
 	if sig := got.header.Get("X-Signature"); sig != independentBlueSignature(newSecret, got.body) {
 		t.Errorf("X-Signature is not keyed by the new secret")
+	}
+	if got := w.webhook(h.ID).SigningSecrets(time.Now().Add(25 * time.Hour)); len(got) != 1 || got[0] != newSecret {
+		t.Errorf("25 h after the rotation %d secrets would sign, want only the new one", len(got))
+	}
+
+	// 25 h later (the row aged by hand, then any edit so the engine reads it again) the old
+	// secret no longer signs a real delivery.
+	w.sqlExec(`UPDATE webhooks SET previous_secret_expires_at = ? WHERE id = ?`, time.Now().Add(-time.Hour).UnixMilli(), h.ID)
+	renamed := "rotated"
+	if _, err := w.st.UpdateWebhook(w.ctx, h.ID, store.WebhookChanges{Name: &renamed}); err != nil {
+		t.Fatal(err)
+	}
+	w.publish(e, w.ev("TODO_CREATED"))
+	waitUntil(t, "the third request", func() bool { return rcv.count() == 3 })
+	after := rcv.requests()[2]
+	if n := len(strings.Fields(after.header.Get("webhook-signature"))); n != 1 {
+		t.Errorf("after the grace period: webhook-signature %q has %d signatures, want 1", after.header.Get("webhook-signature"), n)
+	}
+	if err := verifyStandard(t, newSecret, after.body, after.header); err != nil {
+		t.Errorf("after the grace period the new secret does not verify the delivery: %v", err)
+	}
+	if err := verifyStandard(t, h.Secret, after.body, after.header); err == nil {
+		t.Errorf("after the grace period the rotated-out secret still verifies the delivery")
 	}
 }
 

@@ -109,7 +109,15 @@ func TestBrowserRecovery(t *testing.T) {
 		defer mu.Unlock()
 		return got[first] > 0 && got[missed[0]] > 0 && got[missed[1]] > 0
 	})
-	time.Sleep(200 * time.Millisecond) // any duplicate would arrive within this
+	// A later event to the same webhook: once it has arrived and nothing is pending, nothing
+	// stored before it (a duplicate) is still on its way.
+	sentinel := publish()
+	waitFor(t, "the later sentinel event to arrive and nothing to be pending", func() bool {
+		mu.Lock()
+		in := got[sentinel] > 0
+		mu.Unlock()
+		return in && len(api(http.MethodGet, "/webhooks/"+hookID+"/deliveries?status=pending", nil, http.StatusOK)["data"].([]any)) == 0
+	})
 	mu.Lock()
 	for _, id := range append([]string{first}, missed...) {
 		if got[id] != 1 {

@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -238,9 +237,8 @@ func TestRecoveryDashboardReenableInPlace(t *testing.T) {
 	}
 	all := append([]string{first.ID}, missed...)
 	recoveryWait(t, "the missed events arrive", func() bool { return len(recoveryCountByEvent(t, rcv.recoverySince(sent))) >= len(all) })
-	f.recoverySettled(t, hook.ID)
-	time.Sleep(lateDuplicates)
-	recoveryWantOnceEach(t, "after Re-enable from the dashboard", recoveryCountByEvent(t, rcv.recoverySince(sent)), all...)
+	got, _ = f.recoverySentinel(t, hook.ID, rcv, sent)
+	recoveryWantOnceEach(t, "after Re-enable from the dashboard", recoveryCountByEvent(t, got), all...)
 
 	p = b.get("/")
 	if recoveryByTestID(p, "attention-item").Length() != 0 || recoveryStat(p, "stat-off") != "0" {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -83,8 +82,8 @@ func TestRecoveryReplayOfferCountsOnlyWhatWouldBeSent(t *testing.T) {
 		t.Errorf("after Replay (sent anything: %v; flash %q) the page still offers: %q — pressing it can never send that event",
 			replayed, flashText(p), offer)
 	}
-	time.Sleep(lateDuplicates)
-	if evs := recoveryEventRequests(rcv.requests()); len(evs) != 0 {
+	got, _ := f.recoverySentinel(t, hook.ID, rcv, 0)
+	if evs := recoveryEventRequests(got); len(evs) != 0 {
 		t.Errorf("the receiver got an event it no longer listens to: %s", evs[0].Header.Get("X-Hookyard-Event"))
 	}
 }
@@ -142,9 +141,8 @@ func TestRecoveryConcurrentReplaysSendOnce(t *testing.T) {
 		}
 		f.recoverySettled(t, hook.ID)
 	}
-	recoveryWait(t, "the replayed events arrive", func() bool { return len(recoveryCountByEvent(t, rcv.requests())) >= len(all) })
-	time.Sleep(lateDuplicates)
-	recoveryWantOnceEach(t, "after concurrent replays", recoveryCountByEvent(t, rcv.requests()), all...)
+	got, _ := f.recoverySentinel(t, hook.ID, rcv, 0)
+	recoveryWantOnceEach(t, "after concurrent replays", recoveryCountByEvent(t, got), all...)
 }
 
 // On the webhook page, "Check the URL and turn back on" shows the health check's result in
@@ -183,8 +181,7 @@ func TestRecoveryWebhookPageReenable(t *testing.T) {
 	if offer := recoveryText(p, "replay-offer"); !strings.Contains(offer, strconv.Itoa(n)+" event(s)") {
 		t.Errorf("replay offer %q, want %d events", offer, n)
 	}
-	time.Sleep(lateDuplicates)
-	if evs := recoveryEventRequests(rcv.recoverySince(sent)); len(evs) != 0 {
-		t.Errorf("re-enabling from the page (without replay) sent %d events", len(evs))
+	if got, _ := f.recoverySentinel(t, hook.ID, rcv, sent); len(recoveryEventRequests(got)) != 0 {
+		t.Errorf("re-enabling from the page (without replay) sent %d events", len(recoveryEventRequests(got)))
 	}
 }

@@ -91,6 +91,43 @@ func (a *testApp) recoveryWaitOff(t *testing.T, webhookID string) store.Webhook 
 	return a.storedWebhook(t, webhookID)
 }
 
+// recoverySentinel publishes a later event that the webhook receives (TODO_CREATED in Alpha)
+// and waits until it has reached rcv and nothing of the webhook is pending. Deliveries to one
+// webhook go out in the order they were stored, so once this later event is in, nothing
+// stored before it is still on its way: a check that nothing more arrived is conclusive
+// without a fixed wait. It returns what rcv got after its first n requests, without the
+// sentinel, and the sentinel's event id.
+func (f *apiFixture) recoverySentinel(t *testing.T, webhookID string, rcv *receiver, n int) ([]received, string) {
+	t.Helper()
+	s := f.recoveryPublish(t, f.adminToken, "TODO_CREATED", f.alpha.ID, map[string]any{"title": "sentinel"})
+	if len(f.recoveryDeliveries(t, store.DeliveryFilter{EventID: s.ID, WebhookID: webhookID})) != 1 {
+		t.Fatalf("the sentinel event %s made no delivery to webhook %s", s.ID, webhookID)
+	}
+	recoveryWait(t, "the sentinel event reaches the receiver", func() bool {
+		return recoveryCountByEvent(t, rcv.recoverySince(n))[s.ID] > 0
+	})
+	f.recoverySettled(t, webhookID)
+	var out []received
+	for _, r := range rcv.recoverySince(n) {
+		if r.Header.Get("X-Hookyard-Event") == "WEBHOOK_HEALTH_CHECK" || recoveryEventID(t, r) != s.ID {
+			out = append(out, r)
+		}
+	}
+	return out, s.ID
+}
+
+// recoveryEventID is the payload "id" of an event request.
+func recoveryEventID(t *testing.T, r received) string {
+	t.Helper()
+	var p struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(r.Body, &p); err != nil {
+		t.Fatalf("request body is not JSON: %v\n%s", err, r.Body)
+	}
+	return p.ID
+}
+
 // recoveryEventRequests are the requests of a receiver that carried events (not health checks).
 func recoveryEventRequests(reqs []received) []received {
 	var out []received
@@ -112,13 +149,7 @@ func recoveryCountByEvent(t *testing.T, reqs []received) map[string]int {
 	t.Helper()
 	out := map[string]int{}
 	for _, r := range recoveryEventRequests(reqs) {
-		var p struct {
-			ID string `json:"id"`
-		}
-		if err := json.Unmarshal(r.Body, &p); err != nil {
-			t.Fatalf("request body is not JSON: %v\n%s", err, r.Body)
-		}
-		out[p.ID]++
+		out[recoveryEventID(t, r)]++
 	}
 	return out
 }

@@ -22,11 +22,6 @@ type recoveryEnableAnswer struct {
 	Replayed *int `json:"replayed"`
 }
 
-// lateDuplicates is how long a test waits, after everything it expects has arrived and
-// nothing is pending, for a request that should not come (a duplicate, or an event that
-// must not be sent).
-const lateDuplicates = 500 * time.Millisecond
-
 // recoveryOffWithMissed drives a webhook of Mia's that listens to everything into auto-disable
 // with a failing receiver (two events fail or are cancelled), then publishes three events
 // while it is off. It returns the webhook, the failed/cancelled events and the missed ones.
@@ -99,9 +94,7 @@ func TestRecoveryReplayMissedExactlyOnce(t *testing.T) {
 	recoveryWait(t, "every replayed event reaches the receiver", func() bool {
 		return len(recoveryCountByEvent(t, rcv.recoverySince(sent))) >= len(all)
 	})
-	f.recoverySettled(t, hook.ID)
-	time.Sleep(lateDuplicates)
-	got := rcv.recoverySince(sent)
+	got, _ := f.recoverySentinel(t, hook.ID, rcv, sent)
 	recoveryWantOnceEach(t, "after enable with replayMissed", recoveryCountByEvent(t, got), all...)
 	if n := recoveryHealthChecks(got); n != 1 {
 		t.Errorf("%d health checks, want 1", n)
@@ -125,12 +118,12 @@ func TestRecoveryReplayMissedExactlyOnce(t *testing.T) {
 	if again := decode[recoveryEnableAnswer](t, r); again.Replayed == nil || *again.Replayed != 0 {
 		t.Errorf("second enable with replay: replayed %v, want 0\n%s", again.Replayed, r.Body)
 	}
-	time.Sleep(lateDuplicates)
-	if got := recoveryEventRequests(rcv.recoverySince(sent)); len(got) != 0 {
+	got, _ = f.recoverySentinel(t, hook.ID, rcv, sent)
+	if got := recoveryEventRequests(got); len(got) != 0 {
 		t.Errorf("a second enable with replay sent %d events again: %v", len(got), recoveryCountByEvent(t, got))
 	}
-	if n := f.recoveryDeliveries(t, store.DeliveryFilter{WebhookID: hook.ID}); len(n) != len(all)+2 {
-		t.Errorf("%d deliveries in all, want %d (2 first tries + %d replays)", len(n), len(all)+2, len(all))
+	if n := f.recoveryDeliveries(t, store.DeliveryFilter{WebhookID: hook.ID}); len(n) != len(all)+4 {
+		t.Errorf("%d deliveries in all, want %d (2 first tries + %d replays + 2 sentinels)", len(n), len(all)+4, len(all))
 	}
 }
 
@@ -148,8 +141,7 @@ func TestRecoveryReenableWithoutReplayThenReplayFromPage(t *testing.T) {
 	if on := decode[recoveryEnableAnswer](t, r); !on.Enabled || on.Replayed == nil || *on.Replayed != 0 {
 		t.Errorf("enable without replay: enabled %v replayed %v, want on and 0\n%s", on.Enabled, on.Replayed, r.Body)
 	}
-	time.Sleep(lateDuplicates)
-	got := rcv.recoverySince(sent)
+	got, _ := f.recoverySentinel(t, hook.ID, rcv, sent)
 	if evs := recoveryEventRequests(got); len(evs) != 0 {
 		t.Errorf("enable without replay sent %d events: %v", len(evs), recoveryCountByEvent(t, evs))
 	}
@@ -180,9 +172,8 @@ func TestRecoveryReenableWithoutReplayThenReplayFromPage(t *testing.T) {
 	recoveryWait(t, "every replayed event reaches the receiver", func() bool {
 		return len(recoveryCountByEvent(t, rcv.recoverySince(sent))) >= len(all)
 	})
-	f.recoverySettled(t, hook.ID)
-	time.Sleep(lateDuplicates)
-	recoveryWantOnceEach(t, "after Replay missed", recoveryCountByEvent(t, rcv.recoverySince(sent)), all...)
+	got, _ = f.recoverySentinel(t, hook.ID, rcv, sent)
+	recoveryWantOnceEach(t, "after Replay missed", recoveryCountByEvent(t, got), all...)
 
 	// Pressing it again (a second tab, a double click) sends nothing.
 	sent = len(rcv.requests())
@@ -191,9 +182,8 @@ func TestRecoveryReenableWithoutReplayThenReplayFromPage(t *testing.T) {
 	if fl := flashText(p); !strings.Contains(fl, "nothing to replay") {
 		t.Errorf("second replay: flash %q, want “nothing to replay”", fl)
 	}
-	time.Sleep(lateDuplicates)
-	if evs := rcv.recoverySince(sent); len(evs) != 0 {
-		t.Errorf("a second replay sent %d requests", len(evs))
+	if got, _ := f.recoverySentinel(t, hook.ID, rcv, sent); len(got) != 0 {
+		t.Errorf("a second replay sent %d requests", len(got))
 	}
 	p = b.get("/webhooks/" + hook.ID)
 	if recoveryByTestID(p, "replay-offer").Length() != 0 {
@@ -255,9 +245,8 @@ func TestRecoveryReplaySince(t *testing.T) {
 		t.Errorf("replayed %v, want 3 (two received and one missed since then)\n%s", n, r.Body)
 	}
 	recoveryWait(t, "the replayed events arrive", func() bool { return len(rcv.recoverySince(sent)) >= 3 })
-	f.recoverySettled(t, hook.ID)
-	time.Sleep(lateDuplicates)
-	recoveryWantOnceEach(t, "replay since", recoveryCountByEvent(t, rcv.recoverySince(sent)), e1.ID, e2.ID, m.ID)
+	got, sentinel := f.recoverySentinel(t, hook.ID, rcv, sent)
+	recoveryWantOnceEach(t, "replay since", recoveryCountByEvent(t, got), e1.ID, e2.ID, m.ID)
 	if n := recoveryCountByEvent(t, rcv.requests())[old.ID]; n != 1 {
 		t.Errorf("the event from before “since” arrived %d times, want 1", n)
 	}
@@ -272,10 +261,10 @@ func TestRecoveryReplaySince(t *testing.T) {
 	}
 	p = b.post("/webhooks/"+hook.ID+"/replay", url.Values{"since": {since.Add(-time.Minute).Format("2006-01-02T15:04")}})
 	wantPageStatus(t, p, http.StatusOK)
-	if txt := recoveryText(p, "replayed"); !strings.Contains(txt, "4 event(s)") {
-		t.Errorf("replay since from the page: notice %q, want 4 events (old, e1, e2, missed)", txt)
+	if txt := recoveryText(p, "replayed"); !strings.Contains(txt, "5 event(s)") {
+		t.Errorf("replay since from the page: notice %q, want 5 events (old, e1, e2, missed, the sentinel)", txt)
 	}
-	recoveryWait(t, "the events replayed from the page arrive", func() bool { return len(rcv.recoverySince(sent)) >= 4 })
+	recoveryWait(t, "the events replayed from the page arrive", func() bool { return len(rcv.recoverySince(sent)) >= 5 })
 	f.recoverySettled(t, hook.ID)
-	recoveryWantOnceEach(t, "replay since from the page", recoveryCountByEvent(t, rcv.recoverySince(sent)), old.ID, e1.ID, e2.ID, m.ID)
+	recoveryWantOnceEach(t, "replay since from the page", recoveryCountByEvent(t, rcv.recoverySince(sent)), old.ID, e1.ID, e2.ID, m.ID, sentinel)
 }
