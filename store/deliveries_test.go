@@ -229,7 +229,7 @@ func TestPublishGroupRefusesOnlyTheTakenKey(t *testing.T) {
 		t.Errorf("the first publication with the key: %v", err)
 	}
 	for key, want := range map[string]string{"taken": `{"first":true}`, "fresh": `{"n":0}`} {
-		got, err := w.s.IdempotentResponse(ctx, w.owner.ID, key, now.Add(-time.Hour))
+		got, err := w.s.IdempotentResponse(ctx, w.owner.ID, key, "", now.Add(-time.Hour))
 		if err != nil || string(got) != want {
 			t.Errorf("key %q answers %s (err %v), want its first answer %s", key, got, err, want)
 		}
