@@ -2,7 +2,6 @@ package delivery_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +16,7 @@ import (
 	"time"
 
 	"hookyard/delivery"
+	"hookyard/internal/testdb"
 	"hookyard/store"
 )
 
@@ -63,7 +61,7 @@ type world struct {
 func newWorld(t testing.TB) *world {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "hookyard.db")
+	path := testdb.DSN(t)
 	st, err := store.Open(ctx, path)
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
@@ -268,13 +266,10 @@ func (w *world) countEvents() int {
 // method to read (notifications, rows left after pruning).
 func (w *world) sqlCount(query string, args ...any) int {
 	w.t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+url.PathEscape(w.dbPath)+"?mode=ro&_busy_timeout=5000")
-	if err != nil {
-		w.t.Fatalf("open database: %v", err)
-	}
+	db, q := testdb.Raw(w.t, w.dbPath)
 	defer db.Close()
 	var n int
-	if err := db.QueryRowContext(w.ctx, query, args...).Scan(&n); err != nil {
+	if err := db.QueryRowContext(w.ctx, q(query), args...).Scan(&n); err != nil {
 		w.t.Fatalf("%s: %v", query, err)
 	}
 	return n
@@ -282,13 +277,10 @@ func (w *world) sqlCount(query string, args ...any) int {
 
 func (w *world) sqlString(query string, args ...any) string {
 	w.t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+url.PathEscape(w.dbPath)+"?mode=ro&_busy_timeout=5000")
-	if err != nil {
-		w.t.Fatalf("open database: %v", err)
-	}
+	db, q := testdb.Raw(w.t, w.dbPath)
 	defer db.Close()
 	var s string
-	if err := db.QueryRowContext(w.ctx, query, args...).Scan(&s); err != nil {
+	if err := db.QueryRowContext(w.ctx, q(query), args...).Scan(&s); err != nil {
 		w.t.Fatalf("%s: %v", query, err)
 	}
 	return s
@@ -458,16 +450,23 @@ func closedPortURL(t testing.TB) (string, string) {
 	return "http://" + addr + "/hook", addr
 }
 
-// holdWriteLock takes SQLite's write lock from another connection, as a long write (a
-// retention batch, a large publish) would, until release is called.
+// holdWriteLock blocks the writes of sending from another connection, as a long write (a
+// retention batch, a large publish) would, until release is called: SQLite's write lock, or
+// on PostgreSQL a lock on the tables attempts are written to.
 func (w *world) holdWriteLock() (release func()) {
 	w.t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+url.PathEscape(w.dbPath)+"?_txlock=immediate&_busy_timeout=5000")
-	if err != nil {
-		w.t.Fatalf("open database: %v", err)
-	}
+	db, q := testdb.Raw(w.t, w.dbPath)
 	db.SetMaxOpenConns(1)
 	tx, err := db.BeginTx(w.ctx, nil)
+	if err != nil {
+		db.Close()
+		w.t.Fatalf("take the write lock: %v", err)
+	}
+	if testdb.Engine() == "postgres" {
+		_, err = tx.ExecContext(w.ctx, q(`LOCK TABLE deliveries, attempts, webhooks IN SHARE ROW EXCLUSIVE MODE`))
+	} else {
+		_, err = tx.ExecContext(w.ctx, `UPDATE settings SET key = key WHERE 0`) // takes the lock (immediate already)
+	}
 	if err != nil {
 		db.Close()
 		w.t.Fatalf("take the write lock: %v", err)
@@ -484,12 +483,9 @@ func (w *world) holdWriteLock() (release func()) {
 // sqlExec changes the database directly, for what only time would do (ageing a row).
 func (w *world) sqlExec(query string, args ...any) {
 	w.t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+url.PathEscape(w.dbPath)+"?_busy_timeout=5000")
-	if err != nil {
-		w.t.Fatalf("open database: %v", err)
-	}
+	db, q := testdb.Raw(w.t, w.dbPath)
 	defer db.Close()
-	if _, err := db.ExecContext(w.ctx, query, args...); err != nil {
+	if _, err := db.ExecContext(w.ctx, q(query), args...); err != nil {
 		w.t.Fatalf("%s: %v", query, err)
 	}
 }

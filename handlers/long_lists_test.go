@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"database/sql"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -25,7 +24,7 @@ import (
 func (a *testApp) seedWebhooks(t *testing.T, owner store.User, n int) {
 	t.Helper()
 	const numbers = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) `
-	err := a.store.WithTx(t.Context(), func(tx *sql.Tx) error {
+	err := a.store.WithTx(t.Context(), func(tx *store.Tx) error {
 		_, err := tx.ExecContext(t.Context(), numbers+`INSERT INTO webhooks (id, owner_id, name, url, secret, enabled, status, created_at, updated_at)
 			SELECT printf('wh_%026d', i), ?, 'Seeded ' || i, 'http://127.0.0.1:9/seeded/' || i,
 				'whsec_c2VlZGVkIHNlY3JldCBmb3IgdGVzdHMgb25seSEhISE=', i % 10 != 0, 'HEALTHY', 0, 0 FROM n`, n, owner.ID)

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"time"
 )
@@ -33,7 +32,7 @@ type AttemptOutcome struct {
 // (cancelled meanwhile) keeps its attempt and changes nothing else.
 func (s *Store) RecordAttempts(ctx context.Context, outs []AttemptOutcome) ([]string, error) {
 	var disabled []string
-	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.WithTx(ctx, func(tx *Tx) error {
 		disabled = disabled[:0]
 		ins, err := tx.PrepareContext(ctx, `INSERT INTO attempts (delivery_id, webhook_id, number, started_at, duration_us,
 			request_headers, status_code, response_headers, response_body, truncated, error, ok, headers_truncated)
@@ -75,7 +74,7 @@ func (s *Store) RecordAttempts(ctx context.Context, outs []AttemptOutcome) ([]st
 			if pending == 0 {
 				// Cancelled while the attempt was in flight: keep the attempt and its count;
 				// or deleted with its webhook: nothing to keep.
-				res, err := tx.ExecContext(ctx, `UPDATE deliveries SET attempts = MAX(attempts, ?) WHERE id = ?`, a.Number, a.DeliveryID)
+				res, err := tx.ExecContext(ctx, `UPDATE deliveries SET attempts = CASE WHEN attempts > ? THEN attempts ELSE ? END WHERE id = ?`, a.Number, a.Number, a.DeliveryID)
 				if err != nil {
 					return err
 				}
@@ -148,7 +147,7 @@ func (s *Store) RecordAttempts(ctx context.Context, outs []AttemptOutcome) ([]st
 
 // switchOff disables an enabled webhook, cancels its pending deliveries and, when it was
 // failing, tells its owner. It reports whether the webhook was on.
-func (s *Store) switchOff(ctx context.Context, tx *sql.Tx, id string, status WebhookStatus, reason string, now int64) (bool, error) {
+func (s *Store) switchOff(ctx context.Context, tx *Tx, id string, status WebhookStatus, reason string, now int64) (bool, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE webhooks SET enabled = 0, status = ?, disabled_reason = ?,
 		disabled_at = ?, last_disabled_at = ?, updated_at = ? WHERE id = ? AND enabled = 1`, status, reason, now, now, now, id)
 	if err != nil {
@@ -163,7 +162,7 @@ func (s *Store) switchOff(ctx context.Context, tx *sql.Tx, id string, status Web
 	}
 	if status == StatusUnhealthy {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (id, user_id, webhook_id, text, created_at)
-			SELECT ?, owner_id, id, 'Your webhook “' || name || '” was switched off: ' || ?, ? FROM webhooks WHERE id = ?`,
+			SELECT ?, owner_id, id, 'Your webhook “' || name || '” was switched off: ' || CAST(? AS TEXT), CAST(? AS BIGINT) FROM webhooks WHERE id = ?`,
 			s.newID("ntf", now), reason, now, id); err != nil {
 			return false, err
 		}

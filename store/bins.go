@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -47,7 +46,7 @@ func scanBin(r scanner) (Bin, error) {
 func (s *Store) CreateBin(ctx context.Context, ownerID string, maxPerOwner int) (Bin, error) {
 	now := s.nowMS()
 	b := Bin{ID: s.newID("bin", now), OwnerID: ownerID, CreatedAt: fromMS(now), ExpiresAt: fromMS(now + BinLifetime.Milliseconds())}
-	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.WithTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM bins WHERE expires_at <= ?`, now); err != nil {
 			return err
 		}
@@ -83,7 +82,7 @@ func (s *Store) DeleteBin(ctx context.Context, id string) error {
 // ErrNotFound means the bin does not exist or has expired.
 func (s *Store) AddBinRequest(ctx context.Context, binID, method string, h http.Header, headersTruncated bool, body []byte) error {
 	headers, _ := json.Marshal(h)
-	return s.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.WithTx(ctx, func(tx *Tx) error {
 		now := s.nowMS()
 		res, err := tx.ExecContext(ctx, `INSERT INTO bin_requests (bin_id, received_at, method, headers, body, headers_truncated)
 			SELECT id, ?, ?, ?, ?, ? FROM bins WHERE id = ? AND expires_at > ?`, now, method, string(headers), body, headersTruncated, binID, now)

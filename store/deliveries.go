@@ -182,7 +182,7 @@ func (s *Store) CancelDelivery(ctx context.Context, id, reason string) error {
 
 // AddDeliveries stores new pending deliveries (a resend or a replay).
 func (s *Store) AddDeliveries(ctx context.Context, ds []Delivery) error {
-	return s.WithTx(ctx, func(tx *sql.Tx) error { return insertDeliveries(ctx, tx, ds) })
+	return s.WithTx(ctx, func(tx *Tx) error { return insertDeliveries(ctx, tx, ds) })
 }
 
 // PendingStats reports how many deliveries wait and since when the oldest due one is due,
@@ -233,8 +233,11 @@ func replayWork(ctx context.Context, q querier, webhookID string, since time.Tim
 func (s *Store) Replay(ctx context.Context, webhookID string, since time.Time, missedOnly bool,
 	keep func(Event) bool, newDelivery func(Event) Delivery) ([]PendingWork, error) {
 	var work []PendingWork
-	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.WithTx(ctx, func(tx *Tx) error {
 		work = work[:0]
+		if err := tx.Serialize(ctx, "replay "+webhookID); err != nil {
+			return err
+		}
 		events, err := replayWork(ctx, tx, webhookID, since, missedOnly)
 		if err != nil {
 			return err

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 )
 
 // demoOrganizations is the sample data --demo puts into an empty database.
@@ -19,7 +18,7 @@ var demoOrganizations = []struct {
 // whether it did.
 func (s *Store) SeedDemo(ctx context.Context) (bool, error) {
 	seeded := false
-	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.WithTx(ctx, func(tx *Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM organizations`).Scan(&n); err != nil || n > 0 {
 			return err

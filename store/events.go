@@ -71,7 +71,7 @@ func (s *Store) Publish(ctx context.Context, pub Publication) error {
 // A non-nil err means nothing was stored.
 func (s *Store) PublishGroup(ctx context.Context, pubs []Publication) (errs []error, err error) {
 	errs = make([]error, len(pubs))
-	err = s.WithTx(ctx, func(tx *sql.Tx) error {
+	err = s.WithTx(ctx, func(tx *Tx) error {
 		w, err := newPublicationWriter(ctx, tx)
 		if err != nil {
 			return err
@@ -110,10 +110,10 @@ func (s *Store) PublishGroup(ctx context.Context, pubs []Publication) (errs []er
 
 // publicationWriter holds the statements a group of publications shares.
 type publicationWriter struct {
-	events, deliveries, missed *sql.Stmt
+	events, deliveries, missed *Stmt
 }
 
-func newPublicationWriter(ctx context.Context, tx *sql.Tx) (*publicationWriter, error) {
+func newPublicationWriter(ctx context.Context, tx *Tx) (*publicationWriter, error) {
 	var w publicationWriter
 	var err error
 	if w.events, err = tx.PrepareContext(ctx, `INSERT INTO events (id, event_type, organization_id, project_id,
@@ -124,8 +124,8 @@ func newPublicationWriter(ctx context.Context, tx *sql.Tx) (*publicationWriter, 
 		w.close()
 		return nil, err
 	}
-	if w.missed, err = tx.PrepareContext(ctx, `INSERT OR IGNORE INTO missed_events (webhook_id, event_id, created_at)
-		SELECT id, ?, ? FROM webhooks WHERE id = ?`); err != nil {
+	if w.missed, err = tx.PrepareContext(ctx, `INSERT INTO missed_events (webhook_id, event_id, created_at)
+		SELECT id, ?, CAST(? AS BIGINT) FROM webhooks WHERE id = ? ON CONFLICT DO NOTHING`); err != nil {
 		w.close()
 		return nil, err
 	}
@@ -133,14 +133,14 @@ func newPublicationWriter(ctx context.Context, tx *sql.Tx) (*publicationWriter, 
 }
 
 func (w *publicationWriter) close() {
-	for _, st := range []*sql.Stmt{w.events, w.deliveries, w.missed} {
+	for _, st := range []*Stmt{w.events, w.deliveries, w.missed} {
 		if st != nil {
 			st.Close()
 		}
 	}
 }
 
-func (w *publicationWriter) write(ctx context.Context, tx *sql.Tx, pub Publication, now int64) error {
+func (w *publicationWriter) write(ctx context.Context, tx *Tx, pub Publication, now int64) error {
 	if pub.IdempotencyKey != "" {
 		// A key older than the window is free again; a live one is a conflict.
 		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, response, created_at)
@@ -174,7 +174,7 @@ func (w *publicationWriter) write(ctx context.Context, tx *sql.Tx, pub Publicati
 
 // insertDeliveries stores pending deliveries; one for a webhook deleted meanwhile (the
 // sender's cached view can lag a delete by a moment) is skipped, not an error.
-func insertDeliveries(ctx context.Context, tx *sql.Tx, ds []Delivery) error {
+func insertDeliveries(ctx context.Context, tx *Tx, ds []Delivery) error {
 	if len(ds) == 0 {
 		return nil
 	}
@@ -191,13 +191,13 @@ func insertDeliveries(ctx context.Context, tx *sql.Tx, ds []Delivery) error {
 	return nil
 }
 
-func prepareDeliveryInsert(ctx context.Context, tx *sql.Tx) (*sql.Stmt, error) {
+func prepareDeliveryInsert(ctx context.Context, tx *Tx) (*Stmt, error) {
 	return tx.PrepareContext(ctx, `INSERT INTO deliveries (id, event_id, webhook_id, event_type, status,
 		attempts, next_attempt_at, lease_until, resend_of, created_at, updated_at)
-		SELECT ?, ?, id, ?, 'pending', 0, ?, ?, ?, ?, ? FROM webhooks WHERE id = ?`)
+		SELECT ?, ?, id, ?, 'pending', 0, CAST(? AS BIGINT), CAST(? AS BIGINT), ?, CAST(? AS BIGINT), CAST(? AS BIGINT) FROM webhooks WHERE id = ?`)
 }
 
-func execDeliveryInsert(ctx context.Context, stmt *sql.Stmt, d Delivery) error {
+func execDeliveryInsert(ctx context.Context, stmt *Stmt, d Delivery) error {
 	var resendOf any
 	if d.ResendOf != "" {
 		resendOf = d.ResendOf
@@ -323,6 +323,9 @@ func (s *Store) MissedBy(ctx context.Context, eventID string) (map[string]bool, 
 // database created before Hookyard chose incremental vacuum keeps its free pages for reuse
 // (a one-off offline `VACUUM` converts it).
 func (s *Store) ReclaimSpace(ctx context.Context, pages int) (stillFree int, err error) {
+	if s.d != sqliteDialect {
+		return 0, nil // PostgreSQL's autovacuum does this
+	}
 	var mode int
 	if err := s.write.QueryRowContext(ctx, `PRAGMA auto_vacuum`).Scan(&mode); err != nil || mode != 2 {
 		return 0, err
@@ -352,10 +355,10 @@ func (s *Store) HandlingOf(ctx context.Context, eventID string, webhookIDs []str
 	for _, id := range webhookIDs {
 		args = append(args, id)
 	}
-	// "+webhook_id" keeps SQLite on the event's index: an event has at most a delivery or a
+	// "webhook_id || ''" keeps SQLite on the event's index: an event has at most a delivery or a
 	// few per webhook, while one webhook may have millions.
 	rows, err := s.read.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id IN
-		(SELECT MAX(id) FROM deliveries WHERE event_id = ? AND +webhook_id IN `+in+` GROUP BY webhook_id)`, args...)
+		(SELECT MAX(id) FROM deliveries WHERE event_id = ? AND webhook_id || '' IN `+in+` GROUP BY webhook_id)`, args...)
 	ds, err := collect(rows, err, scanDelivery)
 	if err != nil {
 		return h, err

@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"syscall"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/sys/unix"
 
 	"github.com/mattn/go-sqlite3"
@@ -37,11 +39,29 @@ func WriteFault(err error) string {
 			return "the database file could not be opened for writing"
 		}
 	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "53100":
+			return "the disk of the database server is full"
+		case pe.Code == "53200" || pe.Code == "53300":
+			return "the database server is out of memory or connections"
+		case pe.Code == "25006":
+			return "the database is read-only (a standby?)"
+		case pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "55P03":
+			return "the database was busy with a conflicting write"
+		case pe.Code[:2] == "08" || pe.Code[:2] == "57":
+			return "the database server is not available (restarting, or shutting down)"
+		}
+	}
+	var ne *net.OpError
 	switch {
 	case errors.Is(err, syscall.ENOSPC):
 		return "the disk holding the database is full"
 	case errors.Is(err, syscall.EROFS):
 		return "the database is on a read-only filesystem"
+	case errors.As(err, &ne), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
+		return "the database server cannot be reached"
 	}
 	return ""
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"time"
 )
 
@@ -78,7 +77,7 @@ func (s *Store) DeleteOrganization(ctx context.Context, id string) error {
 // nothing. ErrNotFound means the organisation or the user does not exist.
 func (s *Store) AddMember(ctx context.Context, orgID, userID string) error {
 	defer s.changedUser(userID)
-	return s.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.WithTx(ctx, func(tx *Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM organizations WHERE id = ?) +
 			(SELECT COUNT(*) FROM users WHERE id = ?)`, orgID, userID).Scan(&n); err != nil {
@@ -87,8 +86,8 @@ func (s *Store) AddMember(ctx context.Context, orgID, userID string) error {
 		if n != 2 {
 			return ErrNotFound
 		}
-		_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO memberships (organization_id, user_id, created_at)
-			VALUES (?, ?, ?)`, orgID, userID, s.nowMS())
+		_, err := tx.ExecContext(ctx, `INSERT INTO memberships (organization_id, user_id, created_at)
+			VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, orgID, userID, s.nowMS())
 		return err
 	})
 }

@@ -32,7 +32,7 @@ func (s *Store) CreateProject(ctx context.Context, orgID, name string) (Project,
 	now := s.nowMS()
 	id := s.newID("prj", now)
 	res, err := s.write.ExecContext(ctx, `INSERT INTO projects (id, organization_id, name, created_at, updated_at)
-		SELECT ?, id, ?, ?, ? FROM organizations WHERE id = ?`, id, name, now, now, orgID)
+		SELECT ?, id, ?, CAST(? AS BIGINT), CAST(? AS BIGINT) FROM organizations WHERE id = ?`, id, name, now, now, orgID)
 	if err := checkAffected(res, err); err != nil {
 		return Project{}, err
 	}

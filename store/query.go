@@ -6,11 +6,13 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -108,11 +110,13 @@ func notFound(err error) error {
 	return err
 }
 
-// isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
+// isUnique reports whether err is a UNIQUE or PRIMARY KEY violation, on either engine.
 func isUnique(err error) bool {
 	var se sqlite3.Error
-	return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique ||
-		se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
+	var pe *pgconn.PgError
+	return (errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique ||
+		se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)) ||
+		(errors.As(err, &pe) && pe.Code == "23505")
 }
 
 // checkAffected turns "no row changed" into ErrNotFound.
@@ -149,9 +153,12 @@ func (p Page) clamp() Page {
 
 // underQuota returns ErrQuotaReached when countQuery, run in tx, counts max rows or more;
 // max 0 means no limit. Counting in the creating transaction keeps concurrent creates honest.
-func underQuota(ctx context.Context, tx *sql.Tx, max int, countQuery string, args ...any) error {
+func underQuota(ctx context.Context, tx *Tx, max int, countQuery string, args ...any) error {
 	if max <= 0 {
 		return nil
+	}
+	if err := tx.Serialize(ctx, "quota "+countQuery+fmt.Sprint(args...)); err != nil {
+		return err
 	}
 	var n int
 	if err := tx.QueryRowContext(ctx, countQuery, args...).Scan(&n); err != nil {

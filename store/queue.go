@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"slices"
 	"strings"
 	"time"
@@ -41,11 +40,11 @@ type Claimed struct {
 // for, until leaseUntil, and reports when each webhook's next queued delivery is due.
 func (s *Store) ClaimDue(ctx context.Context, now, leaseUntil time.Time, claims []Claim) ([]Claimed, error) {
 	out := make([]Claimed, 0, len(claims))
-	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.WithTx(ctx, func(tx *Tx) error {
 		out = out[:0]
 		claim, err := tx.PrepareContext(ctx, `UPDATE deliveries SET lease_until = ? WHERE id IN (
 			SELECT id FROM deliveries WHERE webhook_id = ? AND status = 'pending' AND lease_until IS NULL
-			AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?)
+			AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`+tx.d.skipLocked+`)
 			RETURNING id, webhook_id, event_id, attempts, next_attempt_at`)
 		if err != nil {
 			return err
@@ -128,7 +127,7 @@ func (s *Store) ReleaseHeld(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return s.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.WithTx(ctx, func(tx *Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET lease_until = NULL WHERE id = ? AND status = 'pending'`)
 		if err != nil {
 			return err

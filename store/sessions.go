@@ -30,7 +30,7 @@ func (s *Store) CreateSession(ctx context.Context, userID string, ttl time.Durat
 		return "", err
 	}
 	res, err := s.write.ExecContext(ctx, `INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, csrf_token)
-		SELECT ?, id, ?, ?, ?, ? FROM users WHERE id = ?`, hashToken(token), now, now, now+ttl.Milliseconds(), randomToken(), userID)
+		SELECT ?, id, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), ? FROM users WHERE id = ?`, hashToken(token), now, now, now+ttl.Milliseconds(), randomToken(), userID)
 	return token, checkAffected(res, err)
 }
 

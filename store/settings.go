@@ -11,7 +11,7 @@ import (
 // use and keeping it so restarts keep people signed in.
 func (s *Store) SessionKeys(ctx context.Context) (hashKey, blockKey []byte, err error) {
 	var key []byte
-	err = s.WithTx(ctx, func(tx *sql.Tx) error {
+	err = s.WithTx(ctx, func(tx *Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'session_key'`).Scan(&key)
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err

@@ -100,7 +100,7 @@ func scanHour(row scanner) (HourStats, error) {
 }
 
 // addHour folds one batch's figures for a webhook and hour into the stored row.
-func addHour(ctx context.Context, tx *sql.Tx, webhookID string, h HourStats) error {
+func addHour(ctx context.Context, tx *Tx, webhookID string, h HourStats) error {
 	var lat string
 	err := tx.QueryRowContext(ctx, `SELECT latency FROM webhook_hourly WHERE webhook_id = ? AND hour = ?`,
 		webhookID, ms(h.Hour)).Scan(&lat)
@@ -115,9 +115,9 @@ func addHour(ctx context.Context, tx *sql.Tx, webhookID string, h HourStats) err
 	latJSON, _ := json.Marshal(merged)
 	_, err = tx.ExecContext(ctx, `INSERT INTO webhook_hourly (webhook_id, hour, attempts, failures, succeeded, failed, latency)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (webhook_id, hour) DO UPDATE SET attempts = attempts + excluded.attempts,
-			failures = failures + excluded.failures, succeeded = succeeded + excluded.succeeded,
-			failed = failed + excluded.failed, latency = excluded.latency`,
+		ON CONFLICT (webhook_id, hour) DO UPDATE SET attempts = webhook_hourly.attempts + excluded.attempts,
+			failures = webhook_hourly.failures + excluded.failures, succeeded = webhook_hourly.succeeded + excluded.succeeded,
+			failed = webhook_hourly.failed + excluded.failed, latency = excluded.latency`,
 		webhookID, ms(h.Hour), h.Attempts, h.Failures, h.Succeeded, h.Failed, string(latJSON))
 	return err
 }

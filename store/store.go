@@ -1,6 +1,8 @@
-// Package store owns Hookyard's SQLite database: the schema and its migrations, the domain
-// types, and one file of queries per entity. Writes go through a single connection (SQLite
-// allows one writer); reads use a separate read-only pool so they never wait on a write.
+// Package store owns Hookyard's database, SQLite (the embedded default) or PostgreSQL: the
+// schema and its migrations per engine, the domain types, and one file of queries per
+// entity, each query written once for both engines (db.go says how). Under SQLite writes go
+// through a single connection and reads use a separate read-only pool (sqlite.go); under
+// PostgreSQL one pool serves both (postgres.go).
 package store
 
 import (
@@ -9,13 +11,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
-	"syscall"
+	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 	"github.com/pressly/goose/v3"
 )
 
@@ -28,13 +26,14 @@ var ErrConflict = errors.New("already exists")
 // ErrQuotaReached is returned when creating one more would exceed the owner's quota.
 var ErrQuotaReached = errors.New("quota reached")
 
-//go:embed migrations/*.sql
+//go:embed migrations
 var migrations embed.FS
 
 // Store is the database handle shared by the whole program.
 type Store struct {
-	write *sql.DB // exactly one connection: SQLite serialises writers anyway
-	read  *sql.DB // read-only pool
+	write *conn // SQLite: exactly one connection, as SQLite serialises writers anyway
+	read  *conn // SQLite: a read-only pool; PostgreSQL: the same pool as write
+	d     *dialect
 	now   func() time.Time
 
 	passwordCost int
@@ -44,90 +43,26 @@ type Store struct {
 	log changeLog
 }
 
-// Open opens (creating if needed) the database file at path and applies any pending
-// migrations.
-func Open(ctx context.Context, path string) (*Store, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("create database folder: %w", err)
-		}
+// Open opens the database dsn names and applies any pending migrations: a postgres:// or
+// postgresql:// URL opens PostgreSQL (SPEC §8); anything else is the path of an SQLite file,
+// created if needed.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	if IsPostgres(dsn) {
+		return openPostgres(ctx, dsn)
 	}
-	// The file holds webhook secrets and the session key: only its owner may read it.
-	// SQLite gives the -wal and -shm files the mode of the database file.
-	if err := makePrivate(path); err != nil {
-		return nil, openProblem(path, err)
-	}
-	// _txlock=immediate: a transaction that reads then writes must hold the write lock from
-	// its start, or two of them fail at once with "database is locked".
-	params := "_journal_mode=WAL&_busy_timeout=5000&_synchronous=NORMAL&_foreign_keys=on"
-	dsn := "file:" + url.PathEscape(path) + "?" + params + "&_txlock=immediate"
-	write, err := sql.Open("sqlite3", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	write.SetMaxOpenConns(1)
-	write.SetConnMaxIdleTime(0)
-	if err := write.PingContext(ctx); err != nil {
-		write.Close()
-		return nil, openProblem(path, err)
-	}
-	s := &Store{write: write, now: time.Now, passwordCost: DefaultPasswordCost}
-	// A new database gives the space of pruned rows back to the filesystem, a little at a
-	// time (ReclaimSpace); the mode can only be chosen before the first table exists.
-	var tables int
-	if err := write.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master`).Scan(&tables); err == nil && tables == 0 {
-		if _, err := write.ExecContext(ctx, `PRAGMA auto_vacuum = INCREMENTAL`); err != nil {
-			write.Close()
-			return nil, openProblem(path, err)
-		}
-	}
-	if err := s.migrate(ctx); err != nil {
-		write.Close()
-		if WriteFault(err) != "" || errors.Is(err, syscall.EROFS) {
-			return nil, openProblem(path, err)
-		}
-		return nil, err
-	}
-	// Migrations may have had nothing to write: make sure writes work now, not at the first
-	// publish.
-	if err := s.CheckWritable(ctx); err != nil {
-		write.Close()
-		return nil, openProblem(path, err)
-	}
-	read, err := sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?mode=ro&"+params)
-	if err != nil {
-		write.Close()
-		return nil, fmt.Errorf("open database for reading: %w", err)
-	}
-	read.SetMaxOpenConns(8)
-	s.read = read
-	// Files left by an older version, or copied in, are tightened too.
-	for _, f := range []string{path + "-wal", path + "-shm"} {
-		if err := os.Chmod(f, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
-			s.Close()
-			return nil, fmt.Errorf("make %s private: %w", f, err)
-		}
-	}
-	return s, nil
+	return openSQLite(ctx, dsn)
 }
 
-// makePrivate creates the database file readable and writable by its owner only, or
-// takes the permissions of others away from an existing one, whatever the umask.
-func makePrivate(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("open database %s: %w", path, err)
-	}
-	defer f.Close()
-	if err := f.Chmod(0o600); err != nil {
-		return fmt.Errorf("make database %s private: %w", path, err)
-	}
-	return nil
+// IsPostgres reports whether dsn names a PostgreSQL database rather than an SQLite file.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
-func (s *Store) migrate(ctx context.Context) error {
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.write, mustSub(migrations, "migrations"),
-		goose.WithDisableGlobalRegistry(true))
+// Engine names the storage engine: "sqlite" or "postgres".
+func (s *Store) Engine() string { return s.d.name }
+
+func (s *Store) migrate(ctx context.Context, db *sql.DB, dialect goose.Dialect, dir string) error {
+	p, err := goose.NewProvider(dialect, db, mustSub(migrations, dir), goose.WithDisableGlobalRegistry(true))
 	if err != nil {
 		return fmt.Errorf("prepare migrations: %w", err)
 	}
@@ -141,12 +76,15 @@ func (s *Store) migrate(ctx context.Context) error {
 func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
 	var v int64
 	err := s.read.QueryRowContext(ctx,
-		`SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied = 1`).Scan(&v)
+		`SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&v)
 	return v, err
 }
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	if s.read == s.write {
+		return s.write.Close()
+	}
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 
@@ -157,16 +95,17 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // WithTx runs fn in one write transaction, committing when fn returns nil.
-func (s *Store) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := s.write.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	tx := &Tx{tx: sqlTx, d: s.d}
 	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
+		_ = sqlTx.Rollback()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil

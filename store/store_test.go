@@ -1,7 +1,6 @@
 package store
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -159,7 +158,7 @@ func flatten(pages [][]string) []string {
 // migrationFiles returns the names of the migration files on disk, in order.
 func migrationFiles(t *testing.T) []string {
 	t.Helper()
-	entries, err := os.ReadDir("migrations")
+	entries, err := os.ReadDir("migrations/sqlite")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +346,7 @@ func TestMigrationsRollBackAndReapply(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	s := openTestStore(t)
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.write, mustSub(migrations, "migrations"),
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.write.db, mustSub(migrations, "migrations/sqlite"),
 		goose.WithDisableGlobalRegistry(true))
 	if err != nil {
 		t.Fatal(err)
@@ -402,7 +401,7 @@ func TestPragmas(t *testing.T) {
 			}
 		})
 	}
-	if st := s.write.Stats(); st.MaxOpenConnections != 1 {
+	if st := s.write.db.Stats(); st.MaxOpenConnections != 1 {
 		t.Errorf("write pool allows %d connections, want 1", st.MaxOpenConnections)
 	}
 }
@@ -477,7 +476,7 @@ func TestWithTxRollsBackOnError(t *testing.T) {
 	ctx := t.Context()
 	s := openTestStore(t)
 	boom := errors.New("boom")
-	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.WithTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO organizations (id, name, created_at, updated_at)
 			VALUES ('org_tx', 'x', 0, 0)`); err != nil {
 			return err
@@ -491,7 +490,7 @@ func TestWithTxRollsBackOnError(t *testing.T) {
 		t.Errorf("%d organisations after a rolled-back transaction, want 0", n)
 	}
 
-	if err := s.WithTx(ctx, func(tx *sql.Tx) error {
+	if err := s.WithTx(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO organizations (id, name, created_at, updated_at)
 			VALUES ('org_tx', 'x', 0, 0)`)
 		return err

@@ -53,7 +53,7 @@ func (s *Store) CreateToken(ctx context.Context, userID, name string) (APIToken,
 	now := s.nowMS()
 	id := s.newID("tok", now)
 	res, err := s.write.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, created_at)
-		SELECT ?, id, ?, ?, ?, ? FROM users WHERE id = ?`, id, name, hashToken(secret), secret[:len(TokenPrefix)+6], now, userID)
+		SELECT ?, id, ?, ?, ?, CAST(? AS BIGINT) FROM users WHERE id = ?`, id, name, hashToken(secret), secret[:len(TokenPrefix)+6], now, userID)
 	if err := checkAffected(res, err); err != nil {
 		return APIToken{}, "", err
 	}

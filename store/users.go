@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -142,12 +141,15 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 
 // CreateUser stores u, filling in its id and timestamps. ErrConflict means the e-mail is taken.
 func (s *Store) CreateUser(ctx context.Context, u *User) error {
-	return s.WithTx(ctx, func(tx *sql.Tx) error { return s.insertUser(ctx, tx, u) })
+	return s.WithTx(ctx, func(tx *Tx) error { return s.insertUser(ctx, tx, u) })
 }
 
 // CreateFirstAdmin stores u as an admin only if no user exists yet; otherwise ErrSetupDone.
 func (s *Store) CreateFirstAdmin(ctx context.Context, u *User) error {
-	return s.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.WithTx(ctx, func(tx *Tx) error {
+		if err := tx.Serialize(ctx, "first admin"); err != nil {
+			return err
+		}
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
 			return err
@@ -160,7 +162,7 @@ func (s *Store) CreateFirstAdmin(ctx context.Context, u *User) error {
 	})
 }
 
-func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, u *User) error {
+func (s *Store) insertUser(ctx context.Context, tx *Tx, u *User) error {
 	now := s.nowMS()
 	u.ID = s.newID("usr", now)
 	u.CreatedAt, u.UpdatedAt = fromMS(now), fromMS(now)
@@ -179,7 +181,7 @@ func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
 
 // UserByEmail returns one user (e-mail compared without case) or ErrNotFound.
 func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
-	return scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
+	return scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower(?)`, email))
 }
 
 // ListUsers returns one page of users in creation order.
@@ -203,7 +205,7 @@ type UserChanges struct {
 func (s *Store) UpdateUser(ctx context.Context, id string, ch UserChanges) (User, error) {
 	defer s.changedUser(id)
 	var u User
-	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.WithTx(ctx, func(tx *Tx) error {
 		var err error
 		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 		if err != nil {
@@ -243,7 +245,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, ch UserChanges) (User
 // ErrLastAdmin.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	defer s.changedUser(id)
-	return s.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.WithTx(ctx, func(tx *Tx) error {
 		var role Role
 		if err := tx.QueryRowContext(ctx, `SELECT role FROM users WHERE id = ?`, id).Scan(&role); err != nil {
 			return notFound(err)
@@ -257,7 +259,10 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	})
 }
 
-func lastAdminGuard(ctx context.Context, tx *sql.Tx) error {
+func lastAdminGuard(ctx context.Context, tx *Tx) error {
+	if err := tx.Serialize(ctx, "admins"); err != nil {
+		return err
+	}
 	var admins int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE role = 'admin'`).Scan(&admins); err != nil {
 		return err

@@ -75,7 +75,7 @@ func scanWebhook(row scanner) (Webhook, error) {
 	return w, notFound(err)
 }
 
-// querier is what *sql.DB and *sql.Tx have in common.
+// querier is what *sql.DB and *Tx have in common.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
@@ -125,7 +125,7 @@ func loadSelections(ctx context.Context, q querier, hooks []Webhook) error {
 	return nil
 }
 
-func writeSelections(ctx context.Context, tx *sql.Tx, id string, events, projects *[]string) error {
+func writeSelections(ctx context.Context, tx *Tx, id string, events, projects *[]string) error {
 	if events != nil {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_events WHERE webhook_id = ?`, id); err != nil {
 			return err
@@ -170,7 +170,7 @@ func (s *Store) CreateWebhookWithin(ctx context.Context, w *Webhook, maxPerOwner
 	w.Enabled, w.Status, w.DisabledReason, w.DisabledAt = true, StatusHealthy, "", nil
 	w.CreatedAt, w.UpdatedAt = fromMS(now), fromMS(now)
 	w.Events, w.ProjectIDs = uniqueSorted(w.Events), uniqueSorted(w.ProjectIDs)
-	return s.WithTx(ctx, func(tx *sql.Tx) error {
+	return s.WithTx(ctx, func(tx *Tx) error {
 		if err := underQuota(ctx, tx, maxPerOwner, `SELECT COUNT(*) FROM webhooks WHERE owner_id = ?`, w.OwnerID); err != nil {
 			return err
 		}
@@ -258,8 +258,8 @@ type WebhookStates struct {
 func (s *Store) CountWebhookStates(ctx context.Context, ownerID string) (WebhookStates, error) {
 	where, args := WebhookFilter{OwnerID: ownerID}.where()
 	var st WebhookStates
-	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(enabled = 1 AND consecutive_failures = 0), 0),
-		COALESCE(SUM(enabled = 1 AND consecutive_failures > 0), 0), COALESCE(SUM(enabled = 0), 0)
+	err := s.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN enabled = 1 AND consecutive_failures = 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN enabled = 1 AND consecutive_failures > 0 THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN enabled = 0 THEN 1 ELSE 0 END), 0)
 		FROM webhooks WHERE `+strings.Join(append(where, `1 = 1`), ` AND `), args...).Scan(&st.Working, &st.Failing, &st.Off)
 	return st, err
 }
@@ -275,7 +275,7 @@ type WebhookChanges struct {
 // UpdateWebhook applies ch and returns the webhook as it now is.
 func (s *Store) UpdateWebhook(ctx context.Context, id string, ch WebhookChanges) (Webhook, error) {
 	defer s.changedWebhook(id)
-	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.WithTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE webhooks SET name = COALESCE(?, name), url = COALESCE(?, url),
 			updated_at = ? WHERE id = ?`, ch.Name, ch.URL, s.nowMS(), id)
 		if err := checkAffected(res, err); err != nil {
@@ -337,7 +337,7 @@ const deleteBatch = 500
 // status records whether it was failing (UNHEALTHY) or switched off by a person (HEALTHY).
 // Disabling a webhook that is already off changes nothing.
 func (s *Store) DisableWebhook(ctx context.Context, id string, status WebhookStatus, reason string) (Webhook, error) {
-	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+	err := s.WithTx(ctx, func(tx *Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhooks WHERE id = ?`, id).Scan(&n); err != nil {
 			return err
