@@ -2,7 +2,6 @@ package handlers_test
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -21,6 +19,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"hookyard/delivery"
+	"hookyard/internal/testdb"
 	"hookyard/handlers"
 	"hookyard/store"
 )
@@ -731,17 +730,6 @@ func TestAPIPublishIdempotencyKeyAcrossEndpoints(t *testing.T) {
 	}
 }
 
-// dbPathOf finds the database file newTestApp made for this test (the only one in the test's
-// temporary directories), to change what the API cannot, such as the age of a row.
-func dbPathOf(t *testing.T) string {
-	t.Helper()
-	found, err := filepath.Glob(filepath.Join(filepath.Dir(t.TempDir()), "*", "hookyard.db"))
-	if err != nil || len(found) != 1 {
-		t.Fatalf("want exactly one hookyard.db in the test's temp dirs, found %v (%v)", found, err)
-	}
-	return found[0]
-}
-
 // An Idempotency-Key is repeated for 24 hours (the document says so); reused later, it
 // publishes anew.
 func TestAPIPublishIdempotencyKeyExpires(t *testing.T) {
@@ -750,12 +738,9 @@ func TestAPIPublishIdempotencyKeyExpires(t *testing.T) {
 	first := f.publishWithKey(t, f.adminToken, "/api/v1/events", "daily-report", body)
 	wantJSON(t, first, http.StatusAccepted)
 
-	db, err := sql.Open("sqlite3", "file:"+dbPathOf(t)+"?_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, q := testdb.Raw(t, f.dsn)
 	defer db.Close()
-	if _, err := db.ExecContext(t.Context(), `UPDATE idempotency_keys SET created_at = created_at - ?`,
+	if _, err := db.ExecContext(t.Context(), q(`UPDATE idempotency_keys SET created_at = created_at - ?`),
 		(25 * time.Hour).Milliseconds()); err != nil {
 		t.Fatal(err)
 	}
@@ -776,7 +761,7 @@ func TestAPIPublishIdempotencyKeyExpires(t *testing.T) {
 // While the server shuts down, a publish is refused with 503 and Retry-After, and stores
 // nothing.
 func TestAPIPublishWhileStopping(t *testing.T) {
-	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "hookyard.db"))
+	st, err := store.Open(t.Context(), testdb.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}

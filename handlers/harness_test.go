@@ -10,7 +10,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"hookyard/delivery"
+	"hookyard/internal/testdb"
 	"hookyard/handlers"
 	"hookyard/store"
 )
@@ -35,12 +35,14 @@ type testApp struct {
 	t     *testing.T
 	store *store.Store
 	srv   *httptest.Server
+	dsn   string // the database, for what only direct SQL can change
 }
 
 // newTestApp starts Hookyard on an empty database. opts may adjust the handler options.
 func newTestApp(t *testing.T, opts ...func(*handlers.Options)) *testApp {
 	t.Helper()
-	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "hookyard.db"))
+	dsn := testdb.DSN(t)
+	st, err := store.Open(t.Context(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +72,7 @@ func newTestApp(t *testing.T, opts ...func(*handlers.Options)) *testApp {
 	srv.Config.Handler = e
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &testApp{t: t, store: st, srv: srv}
+	return &testApp{t: t, store: st, srv: srv, dsn: dsn}
 }
 
 // testRetrySchedule makes retries fast enough for tests: 5 attempts within half a second.

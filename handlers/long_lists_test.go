@@ -11,6 +11,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"hookyard/handlers"
+	"hookyard/internal/testdb"
 	"hookyard/store"
 )
 
@@ -24,15 +25,19 @@ import (
 func (a *testApp) seedWebhooks(t *testing.T, owner store.User, n int) {
 	t.Helper()
 	const numbers = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) `
+	id := `printf('wh_%026d', i)`
+	if testdb.Engine() == "postgres" {
+		id = `'wh_' || lpad(i::text, 26, '0')`
+	}
 	err := a.store.WithTx(t.Context(), func(tx *store.Tx) error {
 		_, err := tx.ExecContext(t.Context(), numbers+`INSERT INTO webhooks (id, owner_id, name, url, secret, enabled, status, created_at, updated_at)
-			SELECT printf('wh_%026d', i), ?, 'Seeded ' || i, 'http://127.0.0.1:9/seeded/' || i,
-				'whsec_c2VlZGVkIHNlY3JldCBmb3IgdGVzdHMgb25seSEhISE=', i % 10 != 0, 'HEALTHY', 0, 0 FROM n`, n, owner.ID)
+			SELECT `+id+`, ?, 'Seeded ' || i, 'http://127.0.0.1:9/seeded/' || i,
+				'whsec_c2VlZGVkIHNlY3JldCBmb3IgdGVzdHMgb25seSEhISE=', CASE WHEN i % 10 = 0 THEN 0 ELSE 1 END, 'HEALTHY', 0, 0 FROM n`, n, owner.ID)
 		if err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(t.Context(), numbers+`INSERT INTO webhook_events (webhook_id, event_type)
-			SELECT printf('wh_%026d', i), 'TODO_DELETED' FROM n`, n)
+			SELECT `+id+`, 'TODO_DELETED' FROM n`, n)
 		return err
 	})
 	if err != nil {
