@@ -19,8 +19,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"hookyard/delivery"
-	"hookyard/internal/testdb"
 	"hookyard/handlers"
+	"hookyard/internal/testdb"
 	"hookyard/store"
 )
 
