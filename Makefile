@@ -4,8 +4,14 @@
 run: ## start the server on data/hookyard.db with demo data
 	go run . serve --demo --db data/hookyard.db
 
-test: ## all tests, with the race detector
+test: ## all tests, with the race detector; the engine, handler and whole-program tests again on PostgreSQL
 	go test -race -count=1 ./...
+	@if [ -n "$$HOOKYARD_TEST_POSTGRES" ] || [ "$$CI" = true ]; then \
+		echo "--- again on PostgreSQL ($$HOOKYARD_TEST_POSTGRES)"; \
+		HOOKYARD_TEST_STORE=postgres go test -race -count=1 ./delivery/... ./handlers/... ./e2e/...; \
+	else \
+		echo "*** PostgreSQL tests SKIPPED: set HOOKYARD_TEST_POSTGRES=postgres://user@host:5432/db to run them ***"; \
+	fi
 
 generate: ## regenerate templ views (commit the *_templ.go files)
 	go tool templ generate

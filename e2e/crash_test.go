@@ -7,10 +7,11 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"hookyard/internal/testdb"
 )
 
 // TestCrashLosesNoAcknowledgedEvent runs the real binary, publishes events (single and in
@@ -18,7 +19,7 @@ import (
 // the middle, starts it again on the same database, and checks that every event answered
 // 202 reaches every webhook at least once, duplicates carrying the same webhook-id.
 func TestCrashLosesNoAcknowledgedEvent(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "h.db")
+	db := testdb.DSN(t)
 	token := addAdminWithToken(t, db)
 	flags := []string{"--allow-private-targets", "--retry-schedule", "100ms,100ms,100ms,100ms"}
 

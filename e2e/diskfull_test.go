@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"hookyard/internal/testdb"
 	"hookyard/internal/testfs"
 )
 
@@ -19,6 +20,9 @@ import (
 // with its history stored: no result is stranded, nothing answered is sent again, not even
 // after a restart.
 func TestDiskFullRefusesPublishesAndStrandsNothing(t *testing.T) {
+	if testdb.Engine() == "postgres" {
+		t.Skip("a full disk is tested with SQLite, whose file is Hookyard's own; PostgreSQL's disk is its server's")
+	}
 	dir := testfs.Tmpfs(t, "24m")
 	db := filepath.Join(dir, "h.db")
 	token := addAdminWithToken(t, db)

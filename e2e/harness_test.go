@@ -24,6 +24,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"hookyard/internal/testdb"
 )
 
 // testTimeout bounds everything one browser test does.
@@ -221,7 +223,7 @@ type server struct {
 func startServer(t *testing.T, extra ...string) *server {
 	t.Helper()
 	out := &serverOutput{setup: make(chan string, 1)}
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "h.db"), "--demo"}, extra...)
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", testdb.DSN(t), "--demo"}, extra...)
 	cmd := exec.Command(binary, args...)
 	cmd.Env = withoutHookyardVars(os.Environ())
 	cmd.Stdout, cmd.Stderr = out, out
