@@ -18,6 +18,10 @@ func (e *Engine) sender() {
 // what the attempt said about the receiver, for the webhook's concurrency limit.
 func (e *Engine) attempt(j job) signal {
 	ctx := e.sendCtx
+	// Read this engine's own switch-off mark before the index: the result writer removes the
+	// mark only after the store has recorded the switch-off, so either the mark or the
+	// refreshed index shows it.
+	mark, marked := e.switchedOff.Load(j.webhookID)
 	if err := e.idx.refresh(ctx); err != nil {
 		if ctx.Err() == nil {
 			e.log.Error("load webhooks; the delivery stays pending", "delivery", j.deliveryID, "err", err)
@@ -41,7 +45,7 @@ func (e *Engine) attempt(j job) signal {
 	}
 	reason := ""
 	switch {
-	case ok && e.justSwitchedOff(&h):
+	case ok && marked && e.justSwitchedOff(&h, mark.(time.Time)):
 		reason = "Cancelled: the webhook was switched off."
 	case !ok || !h.webhook.Enabled:
 		reason = "Cancelled: the webhook was switched off or deleted."
@@ -104,18 +108,14 @@ func (e *Engine) requeue(j job, after time.Duration) {
 		Requeue: true, Status: store.DeliveryPending, NextAttemptAt: &due})
 }
 
-// justSwitchedOff reports whether the engine switched this webhook off itself and the
-// stored state (as the index shows it) may not say so yet.
-func (e *Engine) justSwitchedOff(h *hookState) bool {
-	v, ok := e.switchedOff.Load(h.webhook.ID)
-	if !ok {
-		return false
-	}
-	at := v.(time.Time).Truncate(time.Millisecond)
+// justSwitchedOff reports whether the engine switched this webhook off itself (at mark) and
+// the stored state (as the index shows it) may not say so yet.
+func (e *Engine) justSwitchedOff(h *hookState, mark time.Time) bool {
+	at := mark.Truncate(time.Millisecond)
 	if !h.webhook.Enabled || (h.webhook.LastDisabledAt != nil && !h.webhook.LastDisabledAt.Before(at)) {
 		// The store knows: it is off (the normal checks apply), or it was switched back on
 		// after this engine switched it off.
-		e.switchedOff.Delete(h.webhook.ID)
+		e.switchedOff.CompareAndDelete(h.webhook.ID, mark)
 		return false
 	}
 	return true

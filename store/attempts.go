@@ -23,7 +23,16 @@ type AttemptOutcome struct {
 	// Requeue, when set, records no attempt either: the delivery goes back to the queue, due
 	// at NextAttemptAt (it could not be sent, for a reason that was not the receiver's).
 	Requeue bool
+	// LeaseOwner is the lease the attempt was made under (Delivery.LeaseOwner): when the
+	// delivery is held under another lease now (its shard moved to another node), the
+	// outcome keeps its attempt in the history and changes nothing else.
+	LeaseOwner string
 }
+
+// fenced is the condition under which an outcome may change its delivery: it was made under
+// the lease the delivery is held with (or the caller names none). Two parameters: the
+// outcome's LeaseOwner, twice.
+const fenced = `(? = '' OR lease_owner IS NULL OR lease_owner = ?)`
 
 // RecordAttempts writes a batch of outcomes in one transaction: the attempts, their
 // deliveries, the webhooks' health counters and hourly figures, and any switch-offs (which
@@ -42,7 +51,8 @@ func (s *Store) RecordAttempts(ctx context.Context, outs []AttemptOutcome) ([]st
 		}
 		defer ins.Close()
 		upd, err := tx.PrepareContext(ctx, `UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?,
-			lease_until = NULL, last_status_code = ?, last_error = ?, updated_at = ? WHERE id = ? AND status = 'pending'`)
+			lease_until = NULL, lease_owner = NULL, last_status_code = ?, last_error = ?, updated_at = ?
+			WHERE id = ? AND status = 'pending' AND `+fenced)
 		if err != nil {
 			return err
 		}
@@ -53,20 +63,22 @@ func (s *Store) RecordAttempts(ctx context.Context, outs []AttemptOutcome) ([]st
 			a := o.Attempt
 			if o.Cancel != "" {
 				if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL,
-					lease_until = NULL, last_error = ?, updated_at = ? WHERE id = ? AND status = 'pending'`,
-					o.Cancel, now, a.DeliveryID); err != nil {
+					lease_until = NULL, lease_owner = NULL, last_error = ?, updated_at = ?
+					WHERE id = ? AND status = 'pending' AND `+fenced,
+					o.Cancel, now, a.DeliveryID, o.LeaseOwner, o.LeaseOwner); err != nil {
 					return err
 				}
 				continue
 			}
 			if o.Requeue {
-				if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ?, lease_until = NULL
-					WHERE id = ? AND status = 'pending'`, msPtr(o.NextAttemptAt), a.DeliveryID); err != nil {
+				if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ?, lease_until = NULL,
+					lease_owner = NULL WHERE id = ? AND status = 'pending' AND `+fenced,
+					msPtr(o.NextAttemptAt), a.DeliveryID, o.LeaseOwner, o.LeaseOwner); err != nil {
 					return err
 				}
 				continue
 			}
-			res, err := upd.ExecContext(ctx, o.Status, a.Number, msPtr(o.NextAttemptAt), a.StatusCode, a.Error, now, a.DeliveryID)
+			res, err := upd.ExecContext(ctx, o.Status, a.Number, msPtr(o.NextAttemptAt), a.StatusCode, a.Error, now, a.DeliveryID, o.LeaseOwner, o.LeaseOwner)
 			if err != nil {
 				return err
 			}

@@ -35,6 +35,9 @@ type Delivery struct {
 	CreatedAt      time.Time      `json:"createdAt"`
 	UpdatedAt      time.Time      `json:"updatedAt"`
 	LeaseUntil     *time.Time     `json:"-"`
+	// LeaseOwner is the node and shard-lease epoch holding it ("node#epoch"): an outcome
+	// written under another holder's lease changes nothing but the history.
+	LeaseOwner string `json:"-"`
 }
 
 // Attempt is one HTTP try of a delivery.

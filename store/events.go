@@ -193,8 +193,9 @@ func insertDeliveries(ctx context.Context, tx *Tx, ds []Delivery) error {
 
 func prepareDeliveryInsert(ctx context.Context, tx *Tx) (*Stmt, error) {
 	return tx.PrepareContext(ctx, `INSERT INTO deliveries (id, event_id, webhook_id, event_type, status,
-		attempts, next_attempt_at, lease_until, resend_of, created_at, updated_at)
-		SELECT ?, ?, id, ?, 'pending', 0, CAST(? AS BIGINT), CAST(? AS BIGINT), ?, CAST(? AS BIGINT), CAST(? AS BIGINT) FROM webhooks WHERE id = ?`)
+		attempts, next_attempt_at, lease_until, lease_owner, resend_of, created_at, updated_at)
+		SELECT ?, ?, id, ?, 'pending', 0, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT), ?, CAST(? AS BIGINT), CAST(? AS BIGINT)
+		FROM webhooks WHERE id = ?`)
 }
 
 func execDeliveryInsert(ctx context.Context, stmt *Stmt, d Delivery) error {
@@ -203,7 +204,7 @@ func execDeliveryInsert(ctx context.Context, stmt *Stmt, d Delivery) error {
 		resendOf = d.ResendOf
 	}
 	_, err := stmt.ExecContext(ctx, d.ID, d.EventID, d.EventType, msPtr(d.NextAttemptAt),
-		msPtr(d.LeaseUntil), resendOf, ms(d.CreatedAt), ms(d.CreatedAt), d.WebhookID)
+		msPtr(d.LeaseUntil), nullString(d.LeaseOwner), resendOf, ms(d.CreatedAt), ms(d.CreatedAt), d.WebhookID)
 	return err
 }
 
@@ -375,4 +376,12 @@ func (s *Store) HandlingOf(ctx context.Context, eventID string, webhookIDs []str
 		h.Missed[id] = true
 	}
 	return h, err
+}
+
+// nullString stores "" as NULL.
+func nullString(v string) any {
+	if v == "" {
+		return nil
+	}
+	return v
 }

@@ -22,10 +22,12 @@ type QueueItem struct {
 	Due        time.Time
 }
 
-// Claim asks for up to Limit due deliveries of one webhook.
+// Claim asks for up to Limit due deliveries of one webhook, to hold under the lease Owner
+// ("node#epoch").
 type Claim struct {
 	WebhookID string
 	Limit     int
+	Owner     string
 }
 
 // Claimed is what one Claim got: the deliveries, oldest due first, and when the webhook's
@@ -42,7 +44,7 @@ func (s *Store) ClaimDue(ctx context.Context, now, leaseUntil time.Time, claims 
 	out := make([]Claimed, 0, len(claims))
 	err := s.WithTx(ctx, func(tx *Tx) error {
 		out = out[:0]
-		claim, err := tx.PrepareContext(ctx, `UPDATE deliveries SET lease_until = ? WHERE id IN (
+		claim, err := tx.PrepareContext(ctx, `UPDATE deliveries SET lease_until = ?, lease_owner = ? WHERE id IN (
 			SELECT id FROM deliveries WHERE webhook_id = ? AND status = 'pending' AND lease_until IS NULL
 			AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`+tx.d.skipLocked+`)
 			RETURNING id, webhook_id, event_id, attempts, next_attempt_at`)
@@ -59,7 +61,7 @@ func (s *Store) ClaimDue(ctx context.Context, now, leaseUntil time.Time, claims 
 		for _, c := range claims {
 			got := Claimed{WebhookID: c.WebhookID}
 			if c.Limit > 0 {
-				rows, err := claim.QueryContext(ctx, ms(leaseUntil), c.WebhookID, ms(now), c.Limit)
+				rows, err := claim.QueryContext(ctx, ms(leaseUntil), nullString(c.Owner), c.WebhookID, ms(now), c.Limit)
 				items, err := collect(rows, err, scanQueueItem)
 				if err != nil {
 					return err
