@@ -18,6 +18,7 @@ type job struct {
 	eventID    string
 	attempt    int // 1-based number of the attempt to make
 	ev         *EventData
+	owner      string // the lease it is held under ("node@start#epoch")
 }
 
 // heldPayloadMax is the largest event a fresh job keeps in memory; bigger ones are loaded
@@ -43,8 +44,9 @@ type dispatcher struct {
 	work  chan job        // to the senders; capacity cfg.workers, so handing out never blocks
 	claim chan []claimReq // to the claimer; one batch at a time
 	kick  chan struct{}
-	// claimed reports a batch's outcome back (set by the engine).
-	now func() time.Time
+	now   func() time.Time
+	// lease says under which lease this node sends a webhook, or that another node does.
+	lease func(webhookID string) (string, bool)
 
 	mu       sync.Mutex
 	lanes    map[string]*lane
@@ -80,6 +82,7 @@ type lane struct {
 type claimReq struct {
 	lane  *lane
 	limit int
+	owner string
 }
 
 // directReq is a test send or health check waiting for a slot in its webhook's lane.
@@ -96,6 +99,7 @@ func newDispatcher(cfg dispatcherConfig) *dispatcher {
 		kick:  make(chan struct{}, 1),
 		now:   time.Now,
 		lanes: map[string]*lane{},
+		lease: func(string) (string, bool) { return "", true },
 	}
 }
 
@@ -164,25 +168,31 @@ func (d *dispatcher) forget(l *lane) {
 // reserve promises fresh deliveries a place in their lanes' windows, so they can be stored
 // already held and sent the moment their publish commits (the fast path). A delivery whose
 // webhook has older due work queued, or no room, gets no promise: it is stored queued and
-// claimed in its turn. ok[i] says which got one.
-func (d *dispatcher) reserve(webhookIDs []string) []bool {
-	ok := make([]bool, len(webhookIDs))
+// claimed in its turn; so is one that another node sends. owners[i] is the lease the i-th
+// got its promise under, "" for none; remote[i] says another node sends it.
+func (d *dispatcher) reserve(webhookIDs []string) (owners []string, remote []bool) {
+	owners, remote = make([]string, len(webhookIDs)), make([]bool, len(webhookIDs))
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.stopping {
-		return ok
-	}
 	now := d.now()
 	for i, id := range webhookIDs {
+		owner, ok := d.lease(id)
+		if !ok {
+			remote[i] = true
+			continue
+		}
+		if d.stopping {
+			continue
+		}
 		l := d.laneFor(id)
 		if (l.queued && !l.due.After(now)) || l.asked > 0 || d.room(l) <= 0 || d.held >= d.cfg.maxHeld {
 			continue
 		}
 		l.reserved++
 		d.held++
-		ok[i] = true
+		owners[i] = owner
 	}
-	return ok
+	return owners, remote
 }
 
 // admit takes the fresh jobs whose publish committed into their windows; unreserve returns
@@ -214,6 +224,9 @@ func (d *dispatcher) unreserve(webhookIDs []string) {
 // (stored by a publish without room, a retry, a resend or replay, or found at start). Call
 // it only after they are committed.
 func (d *dispatcher) queuedWork(webhookID string, due time.Time) {
+	if _, ok := d.lease(webhookID); !ok {
+		return // another node sends it
+	}
 	d.mu.Lock()
 	l := d.laneFor(webhookID)
 	switch {
@@ -251,7 +264,7 @@ func (d *dispatcher) claimed(reqs []claimReq, got []store.Claimed, err error) {
 			c := got[i]
 			for _, it := range c.Items {
 				l.window = append(l.window, job{deliveryID: it.DeliveryID, webhookID: it.WebhookID,
-					eventID: it.EventID, attempt: it.Attempts + 1})
+					eventID: it.EventID, attempt: it.Attempts + 1, owner: r.owner})
 			}
 			d.held += len(c.Items)
 			l.queued = c.NextDue != nil
@@ -381,9 +394,13 @@ func (d *dispatcher) take(now time.Time) (jobs []job, grants []*directReq, claim
 				keep = append(keep, l) // waits for room elsewhere, or the next batch
 			default:
 				l.inWanting = false
+				owner, ok := d.lease(l.id)
+				if !ok {
+					continue // its shard moved to another node
+				}
 				l.asked = room
 				d.held += room
-				claims = append(claims, claimReq{lane: l, limit: room})
+				claims = append(claims, claimReq{lane: l, limit: room, owner: owner})
 			}
 		}
 		clear(d.wanting[len(keep):])
@@ -432,6 +449,42 @@ func (d *dispatcher) run(stop <-chan struct{}) {
 			d.mu.Unlock()
 			stop = nil
 		}
+	}
+}
+
+// drop forgets the held deliveries of webhooks another node now sends (their shard moved):
+// the new holder puts them back in the queue when it takes the shard over. Requests in
+// flight finish, their outcomes fenced by the lease they were made under.
+func (d *dispatcher) drop(gone func(webhookID string) bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for id, l := range d.lanes {
+		if !gone(id) {
+			continue
+		}
+		d.held -= len(l.window)
+		l.window = nil
+		l.queued, l.noted = false, false
+	}
+}
+
+// waitIdle waits, up to limit, until no request of the matching lanes is in flight.
+func (d *dispatcher) waitIdle(ctx context.Context, match func(webhookID string) bool, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		busy := false
+		d.mu.Lock()
+		for id, l := range d.lanes {
+			if l.inflight > 0 && match(id) {
+				busy = true
+				break
+			}
+		}
+		d.mu.Unlock()
+		if !busy {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

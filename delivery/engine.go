@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,6 +25,9 @@ type Config struct {
 	// MaxHeld bounds the deliveries held in memory across all webhooks (0: 4 × Workers);
 	// everything else waits queued in the database.
 	MaxHeld int
+	// NodeName names this node among several on one PostgreSQL database (--node-name;
+	// "" means DefaultNodeName).
+	NodeName string
 }
 
 // Engine sends every delivery. The queue lives in the database; the engine holds only a
@@ -63,6 +67,7 @@ type Engine struct {
 	commits *committer
 	results *resultWriter
 	claims  faultEpisodes
+	member  *membership
 
 	// switchedOff holds webhooks this engine has just decided to switch off (410, or attempts
 	// exhausted), with when: until the writer has stored that, the cached index still shows
@@ -105,6 +110,9 @@ func NewEngine(st *store.Store, client *Client, cfg Config) *Engine {
 	if cfg.MaxHeld <= 0 {
 		cfg.MaxHeld = 4 * cfg.Workers
 	}
+	if cfg.NodeName == "" {
+		cfg.NodeName = DefaultNodeName()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Engine{
 		store: st, client: client, cfg: cfg, log: cfg.Logger,
@@ -115,6 +123,8 @@ func NewEngine(st *store.Store, client *Client, cfg Config) *Engine {
 	}
 	e.disp = newDispatcher(dispatcherConfig{workers: cfg.Workers, perWebhook: cfg.PerWebhook,
 		laneWindow: 8 * cfg.PerWebhook, maxHeld: cfg.MaxHeld})
+	e.member = newMembership(e, cfg.NodeName, st.Shared())
+	e.disp.lease = e.member.lease
 	e.commits = newCommitter(st, cfg.Logger)
 	e.claims = faultEpisodes{log: cfg.Logger, what: "claim pending deliveries"}
 	e.results = newResultWriter(e, 4*cfg.Workers)
@@ -125,8 +135,11 @@ func NewEngine(st *store.Store, client *Client, cfg Config) *Engine {
 // backlog stays in the database: Start only learns which webhooks have queued deliveries,
 // in the background, so the server answers at once however large the backlog is.
 func (e *Engine) Start(ctx context.Context) error {
-	if err := e.store.ReleaseLeases(ctx); err != nil {
-		return fmt.Errorf("release leases: %w", err)
+	if !e.member.shared {
+		// The only node: whatever is held was held by a run that ended.
+		if err := e.store.ReleaseLeases(ctx); err != nil {
+			return fmt.Errorf("release leases: %w", err)
+		}
 	}
 	if err := e.idx.refresh(ctx); err != nil {
 		return err
@@ -141,12 +154,26 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.workers.Add(1)
 		go e.sender()
 	}
-	go e.resume()
+	if e.member.shared {
+		// Take this node's share first, then keep it; hear of work and changes from others.
+		e.member.balance(ctx)
+		go e.member.run(e.sendCtx)
+		go func() {
+			_ = e.store.Listen(e.sendCtx, []string{store.ChannelWork, store.ChannelShards}, e.member.notified)
+		}()
+	} else {
+		go e.resumeShards(nil)
+	}
 	return nil
 }
 
-// resume tells the dispatcher which webhooks have deliveries queued from before the start.
-func (e *Engine) resume() {
+// resumeShards tells the dispatcher which webhooks of the given shards (nil: all) have
+// deliveries queued: from before the start, or from a node that held the shards before. It
+// reads only which webhooks have queued work, not the backlog itself.
+func (e *Engine) resumeShards(shards []int) {
+	if shards != nil && len(shards) == 0 {
+		return
+	}
 	queued, err := e.store.QueuedWebhooks(e.sendCtx)
 	if err != nil {
 		if e.sendCtx.Err() == nil {
@@ -154,11 +181,15 @@ func (e *Engine) resume() {
 		}
 		return
 	}
+	n := 0
 	for id, due := range queued {
-		e.disp.queuedWork(id, due)
+		if shards == nil || slices.Contains(shards, store.ShardOf(id)) {
+			e.disp.queuedWork(id, due)
+			n++
+		}
 	}
-	if len(queued) > 0 {
-		e.log.Info("resuming pending deliveries", "webhooks", len(queued))
+	if n > 0 {
+		e.log.Info("resuming pending deliveries", "webhooks", n)
 	}
 }
 
@@ -213,6 +244,7 @@ func (e *Engine) stopNow(ctx context.Context) {
 	if err := e.store.ReleaseHeld(context.Background(), e.disp.heldIDs()); err != nil {
 		e.log.Error("release held deliveries at shutdown", "err", err)
 	}
+	e.member.leave()
 }
 
 // Enqueue tells the sender about stored pending deliveries (a resend or a replay); they are

@@ -277,6 +277,17 @@ func (x *matchIndex) loadAccess(ctx context.Context, userID string) (Access, err
 	return accessOf(u, orgs), nil
 }
 
+// ids lists every webhook's id.
+func (x *matchIndex) ids() []string {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	out := make([]string, 0, len(x.hooks))
+	for id := range x.hooks {
+		out = append(out, id)
+	}
+	return out
+}
+
 // size reports how many webhooks the index holds (for tests).
 func (x *matchIndex) size() int {
 	x.mu.RLock()

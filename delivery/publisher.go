@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -114,18 +116,22 @@ func (e *Engine) Publish(ctx context.Context, publisherID string, in []EventInpu
 	}
 	// Deliveries with room in their lane are stored held and sent straight after the
 	// commit; the others are stored queued and claimed in their turn.
-	held := e.disp.reserve(targets)
+	owners, remote := e.disp.reserve(targets)
 	lease := now.Add(e.leaseTime())
 	var fresh []job
 	var reserved []string
-	queued := map[string]bool{}
+	queued, elsewhere := map[string]bool{}, map[string]bool{}
 	for i := range pub.Deliveries {
 		d := &pub.Deliveries[i]
-		if held[i] {
-			d.LeaseUntil = &lease
+		switch {
+		case owners[i] != "":
+			d.LeaseUntil, d.LeaseOwner = &lease, owners[i]
 			reserved = append(reserved, d.WebhookID)
-			fresh = append(fresh, job{deliveryID: d.ID, webhookID: d.WebhookID, eventID: d.EventID, attempt: 1, ev: payloads[i]})
-		} else {
+			fresh = append(fresh, job{deliveryID: d.ID, webhookID: d.WebhookID, eventID: d.EventID, attempt: 1,
+				ev: payloads[i], owner: owners[i]})
+		case remote[i]:
+			elsewhere[d.WebhookID] = true
+		default:
 			queued[d.WebhookID] = true
 		}
 	}
@@ -142,6 +148,12 @@ func (e *Engine) Publish(ctx context.Context, publisherID string, in []EventInpu
 	e.disp.admit(fresh)
 	for id := range queued {
 		e.disp.queuedWork(id, now)
+	}
+	if len(elsewhere) > 0 {
+		// Stored already: a lost notice only delays them until their node's next scan.
+		if err := e.store.NotifyWork(ctx, slices.Collect(maps.Keys(elsewhere))); err != nil {
+			e.log.Warn("tell other nodes of new deliveries; they find them at their next scan", "err", err)
+		}
 	}
 	return out, nil, nil
 }

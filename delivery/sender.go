@@ -29,6 +29,10 @@ func (e *Engine) attempt(j job) signal {
 		e.requeue(j, time.Second)
 		return signalNone
 	}
+	if owner, held := e.member.lease(j.webhookID); !held || owner != j.owner {
+		// Its shard moved to another node, which sends it now: fenced off, nothing written.
+		return signalNone
+	}
 	h, ok := e.idx.webhook(j.webhookID)
 	var ev EventData
 	if j.ev != nil {
@@ -55,7 +59,7 @@ func (e *Engine) attempt(j job) signal {
 		reason = "Cancelled: the webhook no longer receives this event (its choices or its owner's access changed)."
 	}
 	if reason != "" {
-		e.results.put(store.AttemptOutcome{Attempt: store.Attempt{DeliveryID: j.deliveryID, WebhookID: j.webhookID},
+		e.results.put(store.AttemptOutcome{LeaseOwner: j.owner, Attempt: store.Attempt{DeliveryID: j.deliveryID, WebhookID: j.webhookID},
 			Cancel: reason})
 		return signalNone
 	}
@@ -64,7 +68,7 @@ func (e *Engine) attempt(j job) signal {
 		// Not the receiver's fault and not passing: say so on the delivery rather than
 		// leave it held. The event stays stored and can be replayed.
 		e.log.Error("build payload", "delivery", j.deliveryID, "err", err)
-		e.results.put(store.AttemptOutcome{Attempt: store.Attempt{DeliveryID: j.deliveryID, WebhookID: j.webhookID},
+		e.results.put(store.AttemptOutcome{LeaseOwner: j.owner, Attempt: store.Attempt{DeliveryID: j.deliveryID, WebhookID: j.webhookID},
 			Cancel: "Cancelled: Hookyard could not build the request body for this event (" + err.Error() + ")."})
 		return signalNone
 	}
@@ -77,7 +81,7 @@ func (e *Engine) attempt(j job) signal {
 		return signalNone
 	}
 	v := classify(res, j.attempt, e.retry.MaxAttempts(), ev.Type)
-	out := store.AttemptOutcome{Attempt: store.Attempt{
+	out := store.AttemptOutcome{LeaseOwner: j.owner, Attempt: store.Attempt{
 		DeliveryID: j.deliveryID, WebhookID: j.webhookID, Number: j.attempt, StartedAt: res.StartedAt,
 		Duration: res.Duration, RequestHeaders: res.RequestHeaders, StatusCode: res.StatusCode,
 		ResponseHeaders: res.ResponseHeaders, ResponseBody: string(res.ResponseBody), Truncated: res.Truncated,
@@ -104,7 +108,7 @@ func (e *Engine) attempt(j job) signal {
 // counting an attempt (it could not be sent for a reason that was not the receiver's).
 func (e *Engine) requeue(j job, after time.Duration) {
 	due := time.Now().Add(after)
-	e.results.put(store.AttemptOutcome{Attempt: store.Attempt{DeliveryID: j.deliveryID, WebhookID: j.webhookID},
+	e.results.put(store.AttemptOutcome{LeaseOwner: j.owner, Attempt: store.Attempt{DeliveryID: j.deliveryID, WebhookID: j.webhookID},
 		Requeue: true, Status: store.DeliveryPending, NextAttemptAt: &due})
 }
 

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"sync"
+	"time"
 )
 
 // ChangeKind says what a recorded change touched.
@@ -65,9 +67,21 @@ func (s *Store) ChangesSince(v int64) (changes []Change, now int64, complete boo
 	return changes, l.seq, true
 }
 
-func (s *Store) changed()                  { s.log.add(Change{Kind: ChangedAll}) }
-func (s *Store) changedWebhook(id string)  { s.log.add(Change{Kind: ChangedWebhook, ID: id}) }
-func (s *Store) changedUser(userID string) { s.log.add(Change{Kind: ChangedUser, ID: userID}) }
+func (s *Store) changed()                  { s.record(Change{Kind: ChangedAll}) }
+func (s *Store) changedWebhook(id string)  { s.record(Change{Kind: ChangedWebhook, ID: id}) }
+func (s *Store) changedUser(userID string) { s.record(Change{Kind: ChangedUser, ID: userID}) }
+
+// record notes a change here and, on a shared database, tells the other nodes (Listen
+// applies it there). A lost notice is caught up when a listener reconnects (ChangedAll).
+func (s *Store) record(c Change) {
+	s.log.add(c)
+	if s.dsn == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = s.Notify(ctx, channelChanges, s.instance+"|"+strconv.Itoa(int(c.Kind))+"|"+c.ID)
+}
 
 // OrganizationsOf returns the ids of the organisations a user belongs to.
 func (s *Store) OrganizationsOf(ctx context.Context, userID string) ([]string, error) {

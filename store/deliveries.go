@@ -163,7 +163,7 @@ func (s *Store) PendingDeliveries(ctx context.Context, afterID string, limit int
 // ReleaseLeases frees every lease: called at start, when no other process can be sending
 // (SQLite has one writer process), so deliveries in flight at a crash are sent again.
 func (s *Store) ReleaseLeases(ctx context.Context) error {
-	_, err := s.write.ExecContext(ctx, `UPDATE deliveries SET lease_until = NULL WHERE status = 'pending' AND lease_until IS NOT NULL`)
+	_, err := s.write.ExecContext(ctx, `UPDATE deliveries SET lease_until = NULL, lease_owner = NULL WHERE status = 'pending' AND lease_until IS NOT NULL`)
 	return err
 }
 

@@ -31,7 +31,8 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	}
 	d := newPostgresDialect()
 	c := &conn{db: db, d: d}
-	s := &Store{write: c, read: c, d: d, now: time.Now, passwordCost: DefaultPasswordCost}
+	s := &Store{write: c, read: c, d: d, now: time.Now, passwordCost: DefaultPasswordCost,
+		dsn: dsn, instance: randomToken()[:12]}
 	if err := s.migrate(ctx, db, goose.DialectPostgres, "migrations/postgres"); err != nil {
 		db.Close()
 		return nil, postgresOpenProblem(dsn, err)

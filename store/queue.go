@@ -130,7 +130,7 @@ func (s *Store) ReleaseHeld(ctx context.Context, ids []string) error {
 		return nil
 	}
 	return s.WithTx(ctx, func(tx *Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET lease_until = NULL WHERE id = ? AND status = 'pending'`)
+		stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET lease_until = NULL, lease_owner = NULL WHERE id = ? AND status = 'pending'`)
 		if err != nil {
 			return err
 		}

@@ -41,6 +41,10 @@ type Store struct {
 	// log records writes that can change who receives an event (webhooks, memberships,
 	// roles, event types), so caches know when, and what, is stale.
 	log changeLog
+	// PostgreSQL: the URL (for the listening connection) and this process's mark on the
+	// changes it tells other nodes about.
+	dsn      string
+	instance string
 }
 
 // Open opens the database dsn names and applies any pending migrations: a postgres:// or
