@@ -73,7 +73,9 @@ func TestCopyToPostgresKeepsDelivering(t *testing.T) {
 	}
 	after := publish(api, 2)
 	recv.wait(t, after, hook.Secret)
-	var deliveries struct{ Data []struct{ EventID, Status string } }
+	var deliveries struct {
+		Data []struct{ EventID, Status string }
+	}
 	api.mustCall(t, "GET", "/webhooks/"+hook.ID+"/deliveries", nil, &deliveries, http.StatusOK)
 	if len(deliveries.Data) != 2 {
 		t.Errorf("the webhook's deliveries on PostgreSQL: %+v; want the copied one and the new one", deliveries.Data)
