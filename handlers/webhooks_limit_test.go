@@ -186,3 +186,53 @@ func TestBuilderSendTestWaitsForURLLimit(t *testing.T) {
 		t.Errorf("%d concurrent Send tests reached the URL %d at once; the limit is %d", calls, most, testPerWebhook)
 	}
 }
+
+// The limit of an unsaved webhook is its URL's: tests to one URL that is slow to answer do
+// not hold up a test to another.
+func TestBuilderSendTestLaneIsTheURL(t *testing.T) {
+	f := newWebhookFixture(t, allowPrivate, roomyLogins)
+	busy, other := newHeldReceiver(t), newHeldReceiver(t)
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var busyResults []string
+	for range testPerWebhook {
+		b := f.signedInAs(f.mia)
+		b.csrfToken()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := builderSendTest(b, f, busy.URL)
+			mu.Lock()
+			busyResults = append(busyResults, r)
+			mu.Unlock()
+		}()
+	}
+	busy.waitHolding(t, testPerWebhook)
+
+	// Another person's test to another URL goes through while those are held.
+	b := f.signedInAs(f.admin)
+	b.csrfToken()
+	result := make(chan string, 1)
+	go func() { result <- builderSendTest(b, f, other.URL) }()
+	other.letThrough(t, 1, 1)
+	if r := <-result; !strings.Contains(r, "It works") {
+		t.Errorf("Send test to another URL: %q, want It works", r)
+	}
+	mu.Lock()
+	ended := busyResults
+	mu.Unlock()
+	if len(ended) > 0 {
+		t.Errorf("the Send test to another URL waited for the busy URL's tests to end (%q): they share one limit", ended)
+		wg.Wait() // the rest end too, when the client gives up on them
+		return
+	}
+
+	busy.letThrough(t, testPerWebhook, testPerWebhook)
+	wg.Wait()
+	for _, r := range busyResults {
+		if !strings.Contains(r, "It works") {
+			t.Errorf("Send test to the busy URL: %q, want It works", r)
+		}
+	}
+}
