@@ -52,7 +52,10 @@ func TestCopyToPostgresKeepsDelivering(t *testing.T) {
 	recv.wait(t, before, hook.Secret)
 	sqlite.stop(t)
 
-	out := runHookyard(t, "copy", "--from", db, "--to", pg)
+	out, err := runHookyard("copy", "--from", db, "--to", pg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, want := range []string{`(?m)^webhooks +1/1$`, `(?m)^api_tokens +1/1$`, `(?m)^organizations +4/4$`} {
 		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("hookyard copy printed:\n%s\nwant a line matching %s", out, want)
