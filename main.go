@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -74,6 +75,10 @@ Usage:
                                     add a user (password read from stdin when not given)
   hookyard token add --email E --name N
                                     create an API token for a user and print it once
+  hookyard copy --from SRC --to DST copy a whole installation into a new, empty database
+                                    (an SQLite file or a postgres:// URL; stop the server first)
+  hookyard backup --to FILE         write a consistent copy of the SQLite database, even while
+                                    it is serving (PostgreSQL: use pg_dump)
   hookyard version                  print the version
 
 Every flag can also be set as HOOKYARD_<NAME> (e.g. --allow-private-targets is
@@ -100,6 +105,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return userAdd(ctx, args[1:], stdin, stdout, stderr)
 		}
 		return tokenAdd(ctx, args[1:], stdout, stderr)
+	case "copy":
+		return copyInstallation(ctx, args, stdout, stderr)
+	case "backup":
+		return backup(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "hookyard", version)
 		return nil
@@ -461,7 +470,7 @@ func listenerURL(a net.Addr) *url.URL {
 func dbFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	return fs, fs.String("db", "data/hookyard.db", "SQLite database file")
+	return fs, fs.String("db", "data/hookyard.db", "database: an SQLite file or a postgres:// URL")
 }
 
 func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -554,4 +563,169 @@ func envOnly(names ...string) lookupEnv {
 		}
 		return "", false
 	}
+}
+
+// copyInstallation is `hookyard copy` (SPEC §8): the whole installation of one database into
+// a new, empty one, on either engine, with a line of progress per table.
+func copyInstallation(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("copy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	from := fs.String("from", "", "the installation's database: an SQLite file or a postgres:// URL (required)")
+	to := fs.String("to", "", "a new, empty database: an SQLite file (created) or a postgres:// URL (required)")
+	if err := parseFlags(fs, args, envOnly()); err != nil {
+		return usageError{err}
+	}
+	switch {
+	case *from == "" || *to == "":
+		return usageError{errors.New("both --from and --to are required, e.g. hookyard copy --from data/hookyard.db --to postgres://user@host/hookyard")}
+	case sameDatabase(*from, *to):
+		return usageError{errors.New("--from and --to name the same database; --to must be a new, empty one")}
+	}
+	if !store.IsPostgres(*from) {
+		if _, err := os.Stat(*from); err != nil {
+			return usageError{fmt.Errorf("--from: no database file at %s", *from)}
+		}
+	}
+	src, err := store.Open(ctx, *from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := store.Open(ctx, *to)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	fmt.Fprintf(stdout, "Copying %s to %s. Stop its server first: what it writes from now on is not copied.\n",
+		store.RedactDSN(*from), store.RedactDSN(*to))
+	p := &progressLine{w: stdout, terminal: isTerminal(stdout)}
+	err = store.Copy(ctx, src, dst, p.show)
+	if errors.Is(err, store.ErrTargetNotEmpty) {
+		return usageError{fmt.Errorf("--to %s: %w", store.RedactDSN(*to), err)}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Copied %s rows; every table holds as many as in the source.\nStart Hookyard on the copy with --db %s\n",
+		thousands(p.rows), store.RedactDSN(*to))
+	return nil
+}
+
+// sameDatabase reports whether two --db values name one database.
+func sameDatabase(a, b string) bool {
+	if store.IsPostgres(a) || store.IsPostgres(b) {
+		return a == b
+	}
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	if errA == nil && errB == nil && absA == absB {
+		return true
+	}
+	infoA, errA := os.Stat(a)
+	infoB, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(infoA, infoB)
+}
+
+// progressLine shows Copy's progress as one line per table ("webhooks 1,234/5,000"): redrawn
+// in place on a terminal, written once the table is done elsewhere (a log gets no \r).
+type progressLine struct {
+	w        io.Writer
+	terminal bool
+	rows     int // copied so far, in finished tables
+}
+
+func (p *progressLine) show(table string, done, total int) {
+	line := fmt.Sprintf("%-17s %s/%s", table, thousands(done), thousands(total))
+	switch {
+	case p.terminal && done < total:
+		fmt.Fprint(p.w, "\r"+line)
+	case p.terminal:
+		fmt.Fprint(p.w, "\r"+line+"\n")
+	case done == total:
+		fmt.Fprintln(p.w, line)
+	}
+	if done == total {
+		p.rows += total
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// thousands writes n with commas between groups of three digits.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// backup is `hookyard backup` (SPEC §6): a consistent copy of the SQLite database, safe while
+// a server is using it. PostgreSQL is told to use pg_dump.
+func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, db := dbFlags("backup", stderr)
+	to := fs.String("to", "", "the backup file to write; it must not exist (required)")
+	if err := parseFlags(fs, args, envOnly("db")); err != nil {
+		return usageError{err}
+	}
+	if *to == "" {
+		return usageError{errors.New("--to is required: the new file to write the backup to")}
+	}
+	if store.IsPostgres(*db) {
+		return usageError{pgDumpAdvice(*db, *to)}
+	}
+	if _, err := os.Stat(*db); err != nil {
+		return usageError{fmt.Errorf("--db: no database file at %s", *db)}
+	}
+	if _, err := os.Lstat(*to); err == nil {
+		return usageError{fmt.Errorf("--to: %s already exists; a backup never overwrites a file: choose a new name", *to)}
+	}
+	st, err := store.Open(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Backup(ctx, *to); errors.Is(err, os.ErrExist) {
+		return usageError{fmt.Errorf("--to: %w", err)}
+	} else if err != nil {
+		return err
+	}
+	size := int64(0)
+	if info, err := os.Stat(*to); err == nil {
+		size = info.Size()
+	}
+	fmt.Fprintf(stdout, "Backed up %s to %s (%s bytes). To restore it, stop the server and start it with --db %s.\n",
+		*db, *to, thousands(int(size)), shellWord(*to))
+	return nil
+}
+
+// pgDumpAdvice says how to back up a PostgreSQL database instead: the pg_dump command for its
+// URL, without the password.
+func pgDumpAdvice(dsn, file string) error {
+	target, note := "<the database URL>", ""
+	if u, err := url.Parse(dsn); err == nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.User(u.User.Username())
+			note = "\n(pg_dump asks for the password, or reads it from PGPASSWORD or ~/.pgpass)"
+		}
+		target = u.String()
+	}
+	return fmt.Errorf("hookyard backup is for SQLite; back up PostgreSQL with pg_dump:\n\n  pg_dump --format=custom --file=%s %s\n\n"+
+		"and restore into a new, empty database with: pg_restore --dbname=<its URL> %s%s",
+		shellWord(file), shellWord(target), shellWord(file), note)
+}
+
+// shellWord quotes s for a POSIX shell unless it is made of characters that need none.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:@%+=,-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

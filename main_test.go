@@ -575,3 +575,114 @@ func TestParseServeMaxWebhooksPerUser(t *testing.T) {
 		}
 	}
 }
+
+// `hookyard copy` and `hookyard backup` (SPEC §6, §8) on SQLite files: a copy prints a line
+// per table and moves the installation, a target with data is refused with status 2, and a
+// backup opens with the same data; flags given wrong are usage errors that say what is wrong.
+func TestRunCopyAndBackup(t *testing.T) {
+	clearHookyardEnv(t)
+	ctx := t.Context()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "hookyard.db")
+	st := openStore(t, src)
+	owner := store.User{Email: "mia@example.com", Name: "Mia", Role: store.RoleAdmin, PasswordHash: "unused"}
+	if err := st.CreateUser(ctx, &owner); err != nil {
+		t.Fatal(err)
+	}
+	hook := store.Webhook{OwnerID: owner.ID, Name: "crm", URL: "http://127.0.0.1:9/crm", Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+	if err := st.CreateWebhook(ctx, &hook); err != nil {
+		t.Fatal(err)
+	}
+	runCmd := func(args ...string) (string, error) {
+		var stdout, stderr bytes.Buffer
+		err := run(ctx, args, strings.NewReader(""), &stdout, &stderr)
+		return stdout.String(), err
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"copy", "--from", src}, "--to"},
+		{[]string{"copy", "--from", filepath.Join(dir, "missing.db"), "--to", filepath.Join(dir, "x.db")}, "missing.db"},
+		{[]string{"copy", "--from", src, "--to", src}, "same database"},
+		{[]string{"copy", "--from", src, "--to", filepath.Join(dir, "x.db"), "--db", src}, "-db"},
+		{[]string{"backup", "--db", src}, "--to"},
+		{[]string{"backup", "--db", filepath.Join(dir, "missing.db"), "--to", filepath.Join(dir, "b.db")}, "missing.db"},
+		{[]string{"backup", "--db", src, "--to", src}, "already exists"},
+		{[]string{"backup", "--db", "postgres://bob:hunter2@127.0.0.1:5432/hookyard", "--to", "hookyard.dump"},
+			"pg_dump --format=custom --file=hookyard.dump postgres://bob@127.0.0.1:5432/hookyard"},
+	} {
+		_, err := runCmd(c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("run %q: error %v, want one mentioning %q", c.args, err, c.want)
+		} else if code := exitCode(err); code != 2 {
+			t.Errorf("run %q: exit status %d, want 2", c.args, code)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("run %q: the error shows the password: %v", c.args, err)
+		}
+	}
+	for _, f := range []string{"missing.db", "x.db", "b.db"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("a refused command created %s", f)
+		}
+	}
+
+	dst := filepath.Join(dir, "copy.db")
+	out, err := runCmd("copy", "--from", src, "--to", dst)
+	if err != nil {
+		t.Fatalf("copy: %v\n%s", err, out)
+	}
+	for _, want := range []string{`(?m)^users +1/1$`, `(?m)^webhooks +1/1$`, `(?m)^bin_requests +0/0$`, `--db ` + regexp.QuoteMeta(dst)} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("copy printed:\n%s\nwant a line matching %s", out, want)
+		}
+	}
+	if strings.Contains(out, "sessions") {
+		t.Errorf("copy printed:\n%s\nbut sessions are not copied", out)
+	}
+	copied := openStore(t, dst)
+	if w, err := copied.Webhook(ctx, hook.ID); err != nil || w.Secret != hook.Secret {
+		t.Errorf("the copied webhook is %+v, %v; want it with its secret", w, err)
+	}
+	_, err = runCmd("copy", "--from", src, "--to", dst)
+	if err == nil || !strings.Contains(err.Error(), "already holds data") || exitCode(err) != 2 {
+		t.Errorf("copy into the filled copy: %v (exit %d); want a refusal with status 2", err, exitCode(err))
+	}
+
+	backupFile := filepath.Join(dir, "backup.db")
+	if out, err := runCmd("backup", "--db", src, "--to", backupFile); err != nil || !strings.Contains(out, backupFile) {
+		t.Fatalf("backup: %q, %v", out, err)
+	}
+	if w, err := openStore(t, backupFile).Webhook(ctx, hook.ID); err != nil || w.Secret != hook.Secret {
+		t.Errorf("the backup's webhook is %+v, %v; want it with its secret", w, err)
+	}
+}
+
+// The progress of a copy: on a terminal one line per table redrawn as batches land, elsewhere
+// the table's last figures only, with thousands grouped.
+func TestProgressLine(t *testing.T) {
+	var term, log bytes.Buffer
+	pt, pl := &progressLine{w: &term, terminal: true}, &progressLine{w: &log}
+	for _, p := range []*progressLine{pt, pl} {
+		p.show("bins", 0, 0)
+		for _, done := range []int{0, 1000, 2000, 2345} {
+			p.show("webhooks", done, 2345)
+		}
+		p.show("attempts", 0, 1234567)
+		p.show("attempts", 1234567, 1234567)
+	}
+	wantTerm := "\rbins              0/0\n" + "\rwebhooks          0/2,345\rwebhooks          1,000/2,345\rwebhooks          2,000/2,345\rwebhooks          2,345/2,345\n" +
+		"\rattempts          0/1,234,567\rattempts          1,234,567/1,234,567\n"
+	if term.String() != wantTerm {
+		t.Errorf("on a terminal:\n%q\nwant\n%q", term.String(), wantTerm)
+	}
+	wantLog := "bins              0/0\nwebhooks          2,345/2,345\nattempts          1,234,567/1,234,567\n"
+	if log.String() != wantLog {
+		t.Errorf("in a log:\n%q\nwant\n%q", log.String(), wantLog)
+	}
+	if pl.rows != 2345+1234567 {
+		t.Errorf("rows counted %d, want %d", pl.rows, 2345+1234567)
+	}
+}

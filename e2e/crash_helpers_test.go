@@ -9,42 +9,80 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"hookyard/store"
 )
 
 // Helpers for whole-program tests that need no browser: a server on a database the test
 // chooses, which the test may kill and start again, driven through the JSON API.
 
-// addAdminWithToken creates an admin in the database file db with `hookyard user add` and
-// returns an API token for it from `hookyard token add`, as an operator would before the
-// first start.
+// addAdminWithToken gives the new database db (a file, or a PostgreSQL URL) an admin and returns an API token for
+// it, made with `hookyard user add` and `hookyard token add` as an operator would before the
+// first start. The commands run once per test binary (the password hash alone takes seconds
+// under the race detector); later calls copy that database.
 func addAdminWithToken(t *testing.T, db string) string {
 	t.Helper()
-	runHookyard(t, "user", "add", "--db", db, "--email", "ops@example.com", "--name", "Ops", "--admin",
-		"--password", "correct horse battery")
-	token := strings.TrimSpace(runHookyard(t, "token", "add", "--db", db, "--email", "ops@example.com", "--name", "crash test"))
-	if token == "" || strings.ContainsAny(token, " \n") {
-		t.Fatalf("token add printed %q, want one token", token)
+	adminOnce.Do(func() {
+		adminDB = filepath.Join(filepath.Dir(binary), "admin.db") // removed with the binary
+		_, adminErr = runHookyard("user", "add", "--db", adminDB, "--email", "ops@example.com", "--name", "Ops", "--admin",
+			"--password", "correct horse battery")
+		if adminErr == nil {
+			var out string
+			out, adminErr = runHookyard("token", "add", "--db", adminDB, "--email", "ops@example.com", "--name", "crash test")
+			adminToken = strings.TrimSpace(out)
+		}
+		if fi, err := os.Stat(adminDB + "-wal"); adminErr == nil && err == nil && fi.Size() > 0 {
+			adminErr = fmt.Errorf("%s-wal is left after the commands exited; copying only the main file would lose it", adminDB)
+		}
+	})
+	if adminErr != nil {
+		t.Fatal(adminErr)
 	}
-	return token
+	if adminToken == "" || strings.ContainsAny(adminToken, " \n") {
+		t.Fatalf("token add printed %q, want one token", adminToken)
+	}
+	if store.IsPostgres(db) {
+		// A PostgreSQL database gets the same admin and token the way an operator moves in.
+		if _, err := runHookyard("copy", "--from", adminDB, "--to", db); err != nil {
+			t.Fatal(err)
+		}
+		return adminToken
+	}
+	// Both commands closed the database, so it is all in the main file.
+	b, err := os.ReadFile(adminDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(db, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return adminToken
 }
 
+// The database with the admin, made by the first addAdminWithToken.
+var (
+	adminOnce           sync.Once
+	adminDB, adminToken string
+	adminErr            error
+)
+
 // runHookyard runs one hookyard subcommand to completion and returns its standard output.
-func runHookyard(t *testing.T, args ...string) string {
-	t.Helper()
+func runHookyard(args ...string) (string, error) {
 	cmd := exec.Command(binary, args...)
 	cmd.Env = withoutHookyardVars(os.Environ())
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("hookyard %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+		return "", fmt.Errorf("hookyard %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
 	}
-	return stdout.String()
+	return stdout.String(), nil
 }
 
 // serverProcess is one `hookyard serve` run that the test stops itself: kill for a crash, or stop

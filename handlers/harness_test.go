@@ -89,11 +89,15 @@ func testClient(allowPrivate bool) *delivery.Client {
 	return delivery.NewClient(delivery.ClientOptions{AllowPrivate: allowPrivate, Timeout: 2 * time.Second, UserAgent: "Hookyard/test"})
 }
 
+// testPerWebhook is the test engine's limit of requests in flight to one webhook
+// (--per-webhook-concurrency).
+const testPerWebhook = 4
+
 // testEngineWith starts an engine that sends through client (shared with the handlers, so
 // this server's inspector bins are reached in-process).
 func testEngineWith(t *testing.T, st *store.Store, client *delivery.Client) *delivery.Engine {
 	t.Helper()
-	eng := delivery.NewEngine(st, client, delivery.Config{RetrySchedule: testRetrySchedule, Workers: 16, PerWebhook: 4,
+	eng := delivery.NewEngine(st, client, delivery.Config{RetrySchedule: testRetrySchedule, Workers: 16, PerWebhook: testPerWebhook,
 		RequestTimeout: 2 * time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err := eng.Start(t.Context()); err != nil {
 		t.Fatal(err)

@@ -326,7 +326,7 @@ func (s *Server) builderTest(ctx context.Context, b builderState, existing store
 	w.URL, w.Events, w.ProjectIDs = strings.TrimSpace(in.URL), in.Events, in.ProjectIDs
 	note := ""
 	if w.ID == "" {
-		w.ID, w.Secret, w.Status, w.Enabled = "wh_test", delivery.NewSecret(), store.StatusHealthy, true
+		w.ID, w.Secret, w.Status, w.Enabled = unsavedWebhookID, delivery.NewSecret(), store.StatusHealthy, true
 		note = "Signed with a temporary secret: your webhook's own secret is made when you create it."
 	}
 	event := b.testEvent

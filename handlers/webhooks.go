@@ -196,6 +196,9 @@ func (s *Server) testProject(ctx context.Context, w store.Webhook) (*store.Proje
 	return &usable[0], nil
 }
 
+// unsavedWebhookID stands in the payload of a builder's Send test for a webhook not saved yet.
+const unsavedWebhookID = "wh_test"
+
 // sendTest sends one signed sample request for eventType to w (whose ID may be empty for an
 // unsaved webhook) and reports what happened.
 func (s *Server) sendTest(ctx context.Context, w store.Webhook, eventType string, project *store.Project) views.TestResult {
@@ -214,7 +217,7 @@ func (s *Server) sendTest(ctx context.Context, w store.Webhook, eventType string
 	// deliveries (an unsaved webhook's, with others to the same URL), so they cannot be used
 	// to flood a receiver.
 	lane := w.ID
-	if lane == "" {
+	if lane == "" || lane == unsavedWebhookID {
 		lane = "url:" + w.URL
 	}
 	r, err := s.opts.Engine.Limited(ctx, lane, func() delivery.Result {

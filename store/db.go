@@ -29,6 +29,14 @@ type dialect struct {
 	lockKey string
 	// bools: booleans are passed as integers (PostgreSQL's integer columns take no bool).
 	boolsAsInts bool
+	// snapshot begins a read transaction that sees the whole database as it was at one
+	// moment, however long it reads (Copy): SQLite's deferred read transaction does so
+	// already under WAL; PostgreSQL needs REPEATABLE READ.
+	snapshot *sql.TxOptions
+	// restartIdentity, given a table (%[1]s) and its identity column (%[2]s), moves the
+	// column's counter past the largest id, once rows were written with ids of their own
+	// (Copy). SQLite numbers an INTEGER PRIMARY KEY from the largest id anyway.
+	restartIdentity string
 
 	mu      sync.RWMutex
 	rebound map[string]string
@@ -38,7 +46,10 @@ var sqliteDialect = &dialect{name: "sqlite"}
 
 func newPostgresDialect() *dialect {
 	return &dialect{name: "postgres", numbered: true, skipLocked: ` FOR UPDATE SKIP LOCKED`,
-		lockKey: `SELECT pg_advisory_xact_lock(hashtext(?))`, boolsAsInts: true, rebound: map[string]string{}}
+		lockKey: `SELECT pg_advisory_xact_lock(hashtext(?))`, boolsAsInts: true,
+		snapshot:        &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+		restartIdentity: `SELECT setval(pg_get_serial_sequence('%[1]s', '%[2]s'), COALESCE(MAX(%[2]s), 0) + 1, false) FROM %[1]s`,
+		rebound:         map[string]string{}}
 }
 
 // rebind rewrites ? parameters as $n, outside quoted strings; cached per query text.

@@ -66,6 +66,15 @@ func postgresOpenProblem(dsn string, err error) error {
 	return fmt.Errorf("open database %s: %w", where, err)
 }
 
+// RedactDSN returns what Open takes as it may be shown in messages and logs: a PostgreSQL
+// URL without its password, a file path as it is.
+func RedactDSN(dsn string) string {
+	if IsPostgres(dsn) {
+		return redactURL(dsn)
+	}
+	return dsn
+}
+
 // redactURL hides the password of a database URL, for messages and logs.
 func redactURL(dsn string) string {
 	u, err := url.Parse(dsn)
