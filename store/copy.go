@@ -33,7 +33,8 @@ type copyTable struct {
 // foreign keys hold after every batch. Left behind: sign-in sessions (SPEC §8; people sign in
 // again on the new store), and with them the session_key setting that signs their cookies
 // (the target makes its own, and the cookies name sessions it does not have anyway), and
-// write_probe, each store's own health-check row. TestCopyTablesCoverTheSchema keeps this
+// write_probe, each store's own health-check row; and the nodes and their shard leases, which
+// belong to the processes serving a database. TestCopyTablesCoverTheSchema keeps this
 // list complete.
 var copyTables = []copyTable{
 	{name: "users", key: []string{"id"}},
@@ -50,7 +51,7 @@ var copyTables = []copyTable{
 	{name: "events", key: []string{"id"}},
 	{name: "idempotency_keys", key: []string{"user_id", "key"}},
 	// Pending deliveries stay pending; a lease belonged to the source's sender.
-	{name: "deliveries", key: []string{"id"}, cleared: []string{"lease_until"}},
+	{name: "deliveries", key: []string{"id"}, cleared: []string{"lease_until", "lease_owner"}},
 	{name: "attempts", key: []string{"id"}, identity: "id"},
 	{name: "missed_events", key: []string{"webhook_id", "event_id"}},
 	{name: "webhook_hourly", key: []string{"webhook_id", "hour"}},
@@ -60,7 +61,7 @@ var copyTables = []copyTable{
 }
 
 // notCopiedTables are the tables Copy leaves behind on purpose.
-var notCopiedTables = []string{"sessions", "goose_db_version"}
+var notCopiedTables = []string{"sessions", "goose_db_version", "nodes", "shard_leases"}
 
 // ErrTargetNotEmpty is returned by Copy for a target that already holds data.
 var ErrTargetNotEmpty = errors.New("the target already holds data")
