@@ -139,6 +139,7 @@ type Config struct {
 	TrustedProxies        []*net.IPNet // whose X-Forwarded-For is believed; none by default
 	MetricsToken          string       // when set, /metrics needs Authorization: Bearer <it>
 	MaxWebhooksPerUser    int
+	NodeName              string // names this node among several on one PostgreSQL database
 }
 
 // lookupEnv is os.LookupEnv, replaceable in tests.
@@ -192,7 +193,7 @@ type serveFlags struct {
 	fs                                           *flag.FlagSet
 	addr, db, baseURL, retry, maxPayload, logFmt *string
 	smtpURL, smtpFrom                            *string
-	trustedProxies, metricsToken                 *string
+	trustedProxies, metricsToken, nodeName       *string
 	allowPrivate, demo                           *bool
 	requestTimeout, retention                    *time.Duration
 	workers, perWebhook                          *int
@@ -220,6 +221,7 @@ func newServeFlags(out io.Writer) serveFlags {
 		smtpFrom:       fs.String("smtp-from", "", "sender address of e-mail notices"),
 		trustedProxies: fs.String("trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (default none)"),
 		metricsToken:   fs.String("metrics-token", "", "when set, /metrics needs Authorization: Bearer <this token>"),
+		nodeName:       fs.String("node-name", "", "names this node in logs, metrics and the dashboard when several share one PostgreSQL database (default: host name and process id)"),
 		maxWebhooks:    fs.Int("max-webhooks-per-user", 1000, "most webhooks one person may have"),
 	}
 }
@@ -241,7 +243,7 @@ func parseServe(args, environ []string, stderr io.Writer) (Config, error) {
 	cfg := Config{
 		Addr: *f.addr, DB: *f.db, AllowPrivateTargets: *f.allowPrivate, RequestTimeout: *f.requestTimeout,
 		Workers: *f.workers, PerWebhookConcurrency: *f.perWebhook, Retention: *f.retention, Demo: *f.demo,
-		LogFormat: *f.logFmt, SMTPFrom: *f.smtpFrom, MetricsToken: *f.metricsToken,
+		LogFormat: *f.logFmt, SMTPFrom: *f.smtpFrom, MetricsToken: *f.metricsToken, NodeName: *f.nodeName,
 		MaxWebhooksPerUser: *f.maxWebhooks,
 	}
 	var errs []error
@@ -402,7 +404,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	engine := delivery.NewEngine(st, client, delivery.Config{
 		RetrySchedule: cfg.RetrySchedule, Workers: cfg.Workers, PerWebhook: cfg.PerWebhookConcurrency,
 		RequestTimeout: cfg.RequestTimeout, Logger: log, Metrics: delivery.NewMetrics(reg, st),
-		OnDisabled: mailer.WebhooksDisabled,
+		OnDisabled: mailer.WebhooksDisabled, NodeName: cfg.NodeName,
 	})
 	if err := engine.Start(ctx); err != nil {
 		return err

@@ -48,8 +48,9 @@ type membership struct {
 	shared  bool // several nodes may share the database
 	token   string
 
-	mu   sync.RWMutex
-	held [store.Shards]shardHold
+	mu    sync.RWMutex
+	held  [store.Shards]shardHold
+	nodes []store.Node // as the last balance saw them
 
 	kick chan struct{}
 }
@@ -139,6 +140,10 @@ func (m *membership) balance(ctx context.Context) {
 		return
 	}
 	fair := int(math.Ceil(float64(store.Shards) / float64(max(1, len(nodes)))))
+	m.mu.Lock()
+	m.nodes = nodes
+	m.mu.Unlock()
+	m.e.cfg.Metrics.clusterSeen(len(nodes))
 	leases, err := st.ShardLeases(ctx)
 	if err != nil {
 		return
@@ -205,6 +210,18 @@ func (m *membership) balance(ctx context.Context) {
 	if len(gained) > 0 {
 		m.e.takeOver(gained)
 	}
+}
+
+// Nodes lists the nodes serving this database with the shares they send, as this node saw
+// them at its last heartbeat; under SQLite, this node alone.
+func (e *Engine) Nodes() []store.Node {
+	m := e.member
+	if !m.shared {
+		return []store.Node{{Name: m.node, StartedAt: m.started, HeartbeatAt: time.Now(), Shards: store.Shards}}
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return slices.Clone(m.nodes)
 }
 
 // leave gives every shard back at once and removes this node (clean shutdown).

@@ -17,6 +17,7 @@ type Metrics struct {
 	attempts        *prometheus.CounterVec
 	attemptDuration prometheus.Histogram
 	endToEnd        prometheus.Histogram
+	clusterNodes    prometheus.Gauge
 }
 
 // NewMetrics registers the engine's figures, and gauges read from the store at scrape time,
@@ -52,6 +53,10 @@ func NewMetrics(reg prometheus.Registerer, st *store.Store) *Metrics {
 			return f(pending, oldest, disabled)
 		})
 	}
+	m.clusterNodes = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "hookyard_cluster_nodes", Help: "Nodes serving this database, as this node last saw them (1 under SQLite)."})
+	m.clusterNodes.Set(1)
+	reg.MustRegister(m.clusterNodes)
 	reg.MustRegister(m.eventsPublished, m.deliveriesMade, m.attempts, m.attemptDuration, m.endToEnd,
 		gauge("hookyard_deliveries_pending", "Deliveries waiting for an attempt.",
 			func(p int, _ *time.Time, _ int) float64 { return float64(p) }),
@@ -92,4 +97,11 @@ func (m *Metrics) attempted(r Result, delivered bool, created time.Time) {
 	if delivered {
 		m.endToEnd.Observe(time.Since(created).Seconds())
 	}
+}
+
+func (m *Metrics) clusterSeen(nodes int) {
+	if m == nil {
+		return
+	}
+	m.clusterNodes.Set(float64(nodes))
 }

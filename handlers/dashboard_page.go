@@ -85,6 +85,7 @@ func (s *Server) installationCounts(ctx context.Context, d *views.DashboardPage)
 		return err
 	}
 	d.Users, err = s.store.CountUsers(ctx)
+	d.Nodes = s.opts.Engine.Nodes()
 	return err
 }
 
