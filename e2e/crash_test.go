@@ -27,7 +27,11 @@ var crashFlags = []string{"--allow-private-targets", "--retry-schedule", "100ms,
 // 202 reaches every webhook at least once, duplicates carrying the same webhook-id and
 // staying within the bound, and every answered attempt kept in the history or sent again.
 func TestCrashLosesNoAcknowledgedEvent(t *testing.T) {
-	c := newCrashSetup(t, newSlowReceiver(50*time.Millisecond, 100*time.Millisecond), 2)
+	slow := newSlowReceiver(50*time.Millisecond, 100*time.Millisecond)
+	if testdb.Engine() == "postgres" {
+		slow = newSlowReceiver(200*time.Millisecond, 400*time.Millisecond) // publishing is slower there
+	}
+	c := newCrashSetup(t, slow, 2)
 
 	// 4 publishers, 50 calls each, one call every 5 ms overall for 1 s; every 10th call is a
 	// batch of 3. The kill lands half-way, while publishes and deliveries are in flight.
@@ -62,7 +66,13 @@ func TestCrashLosesNoAcknowledgedEvent(t *testing.T) {
 // gets twice must stay within what was in flight plus the last moments' results
 // (duplicateBound).
 func TestCrashDuplicatesStayWithinBound(t *testing.T) {
-	c := newCrashSetup(t, newFastReceiver(), 2)
+	recv := newFastReceiver()
+	if testdb.Engine() == "postgres" {
+		// Publishing through PostgreSQL (under the race detector, on two busy cores) is slower
+		// than a receiver that answers at once: a short pause lets the backlog form.
+		recv = newSlowReceiver(20*time.Millisecond, 40*time.Millisecond)
+	}
+	c := newCrashSetup(t, recv, 2)
 
 	// A publisher keeps about 1,000 deliveries waiting, in batches of 25 events, so that
 	// Hookyard sends at full speed, with or without the race detector; the kill lands once
