@@ -255,13 +255,23 @@ type bench struct {
 	calls []time.Duration
 }
 
-// settle waits until the server has nothing pending (at most 30 s), then a second more, so
-// that one run's leftovers do not land in the next one's figures.
+// settle waits until the server has nothing pending, or nothing moves for a second (what
+// is left waits for a retry: the dead endpoints'), at most 30 s, then a second more, so that
+// one run's leftovers do not land in the next one's figures.
 func (b *bench) settle() {
 	deadline := time.Now().Add(30 * time.Second)
+	last, still := -1.0, 0
 	for time.Now().Before(deadline) {
-		if m := b.srv.metrics(); m != nil && m["hookyard_deliveries_pending"] == 0 {
+		m := b.srv.metrics()
+		if m != nil && m["hookyard_deliveries_pending"] == 0 {
 			break
+		}
+		if now := m["hookyard_deliveries_pending"] + float64(b.recv.total.Load()); m != nil && now == last {
+			if still++; still >= 10 {
+				break
+			}
+		} else {
+			last, still = now, 0
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
