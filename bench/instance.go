@@ -51,7 +51,7 @@ func (b *bench) instance(name string, seed func(db, userID string) ([]string, er
 func (b *bench) start() error {
 	b.starts++
 	srv, err := startServer(b.bin, b.db, filepath.Join(b.dir, fmt.Sprintf("%s-%d.log", b.name, b.starts)),
-		b.o.cpuProfile != "", strings.Fields(b.o.serveFlags))
+		b.o.cpuProfile != "", b.o.serveArgs())
 	if err != nil {
 		return err
 	}

@@ -61,6 +61,12 @@ var allRuns = []string{"baseline", "throughput", "singlepublish", "batchsteady",
 var profiled = []string{"single", "batch", "mixed", "singlepublish", "batchsteady", "latency", "isolation",
 	"match", "match5k", "kill9", "backlog", "restart"}
 
+// serveArgs are the extra flags of hookyard serve: room for the fan-out webhooks beside the
+// others under the per-person quota, then -serve-flags (a flag given twice: the last wins).
+func (o options) serveArgs() []string {
+	return append([]string{"--max-webhooks-per-user", strconv.Itoa(o.fanout + 100)}, strings.Fields(o.serveFlags)...)
+}
+
 // selected reports whether -runs names the run.
 func (o options) selected(run string) bool { return slices.Contains(strings.Split(o.runs, ","), run) }
 
@@ -199,7 +205,7 @@ func run(o options) error {
 	}
 	defer hold.close()
 
-	srv, err := startServer(bin, db, filepath.Join(dir, "server.log"), o.cpuProfile != "", strings.Fields(o.serveFlags))
+	srv, err := startServer(bin, db, filepath.Join(dir, "server.log"), o.cpuProfile != "", o.serveArgs())
 	if err != nil {
 		return err
 	}
