@@ -50,6 +50,7 @@ type options struct {
 	steadyBacklog int64
 	matchWebhooks int
 	matchDuration time.Duration
+	matchRate     int
 	killAfter     time.Duration
 }
 
@@ -90,6 +91,7 @@ func main() {
 	flag.Int64Var(&o.steadyBacklog, "steady-max-backlog", 250_000, "the batch-steady run's publishers pause only while more deliveries than this wait")
 	flag.IntVar(&o.matchWebhooks, "match-webhooks", 100_000, "webhooks stored in the large matching run (an event matches 10 of them)")
 	flag.DurationVar(&o.matchDuration, "match-duration", 10*time.Second, "length of each steady-rate matching run")
+	flag.IntVar(&o.matchRate, "match-rate", 500, "deliveries per second in the matching runs (events/s = this / webhooks matching each)")
 	flag.DurationVar(&o.killAfter, "kill-after", 3*time.Second, "load before the kill -9 (after 1s of warm-up)")
 	flag.Parse()
 	for _, r := range strings.Split(o.runs, ",") {
