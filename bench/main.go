@@ -44,7 +44,32 @@ type options struct {
 	runs        string
 	latencyCSV  string
 	serveFlags  string
+	// The runs on servers of their own (issue 10).
+	backlog       int
+	slowAnswer    time.Duration
+	steadyBacklog int64
+	matchWebhooks int
+	matchDuration time.Duration
+	matchRate     int
+	killAfter     time.Duration
 }
+
+// allRuns are the runs -runs may name, in the order they are made.
+var allRuns = []string{"baseline", "throughput", "singlepublish", "batchsteady", "latency", "fanout", "isolation", "page",
+	"match", "kill9", "backlog", "restart"}
+
+// profiled are the runs -profile-run may name.
+var profiled = []string{"single", "batch", "mixed", "singlepublish", "batchsteady", "latency", "isolation",
+	"match", "match5k", "kill9", "backlog", "restart"}
+
+// serveArgs are the extra flags of hookyard serve: room for the fan-out webhooks beside the
+// others under the per-person quota, then -serve-flags (a flag given twice: the last wins).
+func (o options) serveArgs() []string {
+	return append([]string{"--max-webhooks-per-user", strconv.Itoa(o.fanout + 100)}, strings.Fields(o.serveFlags)...)
+}
+
+// selected reports whether -runs names the run.
+func (o options) selected(run string) bool { return slices.Contains(strings.Split(o.runs, ","), run) }
 
 func main() {
 	var o options
@@ -56,19 +81,33 @@ func main() {
 	flag.IntVar(&o.baselineC, "baseline-concurrency", 8, "concurrent posters for the raw baseline (Hookyard's default per-webhook limit is 8)")
 	flag.Int64Var(&o.maxBacklog, "max-backlog", 20000, "publishers pause while more deliveries than this wait to arrive")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the server to this file (builds it with a pprof listener)")
-	flag.StringVar(&o.profilePart, "profile-run", "mixed", "run to profile: single, batch, mixed, latency or isolation")
+	flag.StringVar(&o.profilePart, "profile-run", "mixed", "run to profile: "+strings.Join(profiled, ", "))
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, server log)")
 	flag.StringVar(&o.latencyCSV, "latency-csv", "", "write each event of the latency run (publish start in Unix ns, latency in µs) to this file")
 	flag.StringVar(&o.serveFlags, "serve-flags", "", "extra flags for hookyard serve, space-separated (e.g. \"--per-webhook-concurrency 32\")")
-	flag.StringVar(&o.runs, "runs", "baseline,throughput,latency,fanout,isolation,page", "runs to make, comma-separated (figures of the others are 0)")
+	flag.StringVar(&o.runs, "runs", strings.Join(allRuns, ","), "runs to make, comma-separated (figures of the others are 0; the ratios add baseline, restart adds backlog)")
+	flag.IntVar(&o.backlog, "backlog", 1_000_000, "pending deliveries in the backlog and restart runs")
+	flag.DurationVar(&o.slowAnswer, "slow-answer", 200*time.Millisecond, "how long the slow receiver of the backlog run takes to answer")
+	flag.Int64Var(&o.steadyBacklog, "steady-max-backlog", 250_000, "the batch-steady run's publishers pause only while more deliveries than this wait")
+	flag.IntVar(&o.matchWebhooks, "match-webhooks", 100_000, "webhooks stored in the large matching run (an event matches 10 of them)")
+	flag.DurationVar(&o.matchDuration, "match-duration", 10*time.Second, "length of each steady-rate matching run")
+	flag.IntVar(&o.matchRate, "match-rate", 500, "deliveries per second in the matching runs (events/s = this / webhooks matching each)")
+	flag.DurationVar(&o.killAfter, "kill-after", 3*time.Second, "load before the kill -9 (after 1s of warm-up)")
 	flag.Parse()
 	for _, r := range strings.Split(o.runs, ",") {
-		if !slices.Contains([]string{"baseline", "throughput", "latency", "fanout", "isolation", "page"}, r) {
-			fmt.Fprintf(os.Stderr, "bench: -runs: unknown run %q\n", r)
+		if !slices.Contains(allRuns, r) {
+			fmt.Fprintf(os.Stderr, "bench: -runs: unknown run %q (known: %s)\n", r, strings.Join(allRuns, ", "))
 			os.Exit(2)
 		}
 	}
-	if o.cpuProfile != "" && !slices.Contains([]string{"single", "batch", "mixed", "latency", "isolation"}, o.profilePart) {
+	// The ratios are to the same run's baseline; the restart needs the backlog.
+	if (o.selected("singlepublish") || o.selected("batchsteady")) && !o.selected("baseline") {
+		o.runs += ",baseline"
+	}
+	if o.selected("restart") && !o.selected("backlog") {
+		o.runs += ",backlog"
+	}
+	if o.cpuProfile != "" && !slices.Contains(profiled, o.profilePart) {
 		fmt.Fprintf(os.Stderr, "bench: -profile-run: unknown run %q\n", o.profilePart)
 		os.Exit(2)
 	}
@@ -91,6 +130,22 @@ type figures struct {
 	PeakRSSMB        float64 `json:"peak_rss_mb"`
 	// From the health issue: the webhook page with a million attempts stored.
 	WebhookPageMs1MAttempts float64 `json:"webhook_page_ms_1m_attempts"`
+	// From the queue issue (10).
+	SinglePublishDeliveriesPerS float64 `json:"single_publish_deliveries_per_s"`
+	SinglePublishRatio          float64 `json:"single_publish_ratio"`
+	BatchSteadyDeliveriesPerS   float64 `json:"batch_steady_deliveries_per_s"`
+	BatchSteadyRatio            float64 `json:"batch_steady_ratio"`
+	MatchP99Ms100kWebhooks      float64 `json:"match_p99_ms_100k_webhooks"`
+	MatchP50Ms5kWebhooks        float64 `json:"match_p50_ms_5k_webhooks"`
+	MatchP99Ms5kWebhooks        float64 `json:"match_p99_ms_5k_webhooks"`
+	Kill9Duplicates             int     `json:"kill9_duplicates"`
+	Kill9Bound                  float64 `json:"kill9_duplicates_bound"`
+	Kill9Lost                   int     `json:"kill9_lost"`
+	BacklogDeliveries           int     `json:"backlog_deliveries"`
+	Backlog1MRSSMB              float64 `json:"backlog_1m_rss_mb"`
+	Restart1MPendingS           float64 `json:"restart_1m_pending_s"`
+	Restart1MRSSMB              float64 `json:"restart_1m_rss_mb"`
+	LoadAverage1m               float64 `json:"load_average_1m"` // /proc/loadavg at the end
 }
 
 // row is one line of the printed table.
@@ -136,16 +191,12 @@ func run(o options) error {
 		return err
 	}
 	db := filepath.Join(dir, "h.db")
-	if _, err := command(bin, "user", "add", "--db", db, "--email", "bench@example.com", "--name", "Bench", "--admin", "--password", "bench password"); err != nil {
-		return err
-	}
-	out, err := command(bin, "token", "add", "--db", db, "--email", "bench@example.com", "--name", "bench")
+	token, _, err := prepareDB(bin, db)
 	if err != nil {
 		return err
 	}
-	token := strings.TrimSpace(out)
 
-	recv, err := startReceiver()
+	recv, err := startReceiver(o.slowAnswer)
 	if err != nil {
 		return err
 	}
@@ -156,39 +207,79 @@ func run(o options) error {
 	}
 	defer hold.close()
 
-	srv, err := startServer(bin, db, filepath.Join(dir, "server.log"), o.cpuProfile != "", strings.Fields(o.serveFlags))
+	srv, err := startServer(bin, db, filepath.Join(dir, "server.log"), o.cpuProfile != "", o.serveArgs())
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
 	fmt.Fprintf(os.Stderr, "server pid %d at %s; receiver at %s\n", srv.cmd.Process.Pid, srv.base, recv.url)
-	b := &bench{o: o, api: newClient(srv.base, token, 512), srv: srv, recv: recv, hold: hold, db: db}
+	b := &bench{o: o, dir: dir, bin: bin, api: newClient(srv.base, token, 512), srv: srv, recv: recv, hold: hold, db: db,
+		rep: &report{}, fig: &figures{}}
 	return b.all()
 }
 
+// prepareDB makes a database with the bench user (an admin) and returns an API token and the
+// user's id.
+func prepareDB(bin, db string) (token, userID string, err error) {
+	out, err := command(bin, "user", "add", "--db", db, "--email", "bench@example.com", "--name", "Bench", "--admin", "--password", "bench password")
+	if err != nil {
+		return "", "", err
+	}
+	m := regexp.MustCompile(`\((usr_[0-9a-z]+)\)`).FindStringSubmatch(out)
+	if m == nil {
+		return "", "", fmt.Errorf("hookyard user add did not name the user's id: %q", out)
+	}
+	out, err = command(bin, "token", "add", "--db", db, "--email", "bench@example.com", "--name", "bench")
+	if err != nil {
+		return "", "", err
+	}
+	return strings.TrimSpace(out), m[1], nil
+}
+
+// bench drives one server. The runs that need a database of their own (a seeded one, a
+// restart, a kill) get another bench from instance, sharing the receivers, table and figures.
 type bench struct {
+	dir  string // the temporary directory
+	bin  string // the server binary
 	db   string // the server's database file
 	o    options
 	api  *client
 	srv  *server
 	recv *receiver
 	hold *hold
-	rep  report
-	fig  figures
+	rep  *report
+	fig  *figures
 	prj  string
+	// projects, when set, are published to in turn instead of prj.
+	projects []string
+	// name names an instance's files (database, logs); starts counts its server's starts.
+	name   string
+	starts int
 	// cpuNote says how busy the server and this program were during the last window.
 	cpuNote string
 	// pacingLag is how late the last steady run started its latest call (under its mutex).
 	pacingLag time.Duration
+	// calls are how long each publish call of the last steady run took (under its mutex).
+	calls []time.Duration
 }
 
-// settle waits until the server has nothing pending (at most 30 s), then a second more, so
-// that one run's leftovers do not land in the next one's figures.
+// settle waits until the server has nothing pending, or nothing moves for a second (what
+// is left waits for a retry: the dead endpoints'), at most 30 s, then a second more, so that
+// one run's leftovers do not land in the next one's figures.
 func (b *bench) settle() {
 	deadline := time.Now().Add(30 * time.Second)
+	last, still := -1.0, 0
 	for time.Now().Before(deadline) {
-		if m := b.srv.metrics(); m != nil && m["hookyard_deliveries_pending"] == 0 {
+		m := b.srv.metrics()
+		if m != nil && m["hookyard_deliveries_pending"] == 0 {
 			break
+		}
+		if now := m["hookyard_deliveries_pending"] + float64(b.recv.total.Load()); m != nil && now == last {
+			if still++; still >= 10 {
+				break
+			}
+		} else {
+			last, still = now, 0
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -222,7 +313,8 @@ func cpuTime(pid int) float64 {
 	return (ut + st) / 100 // USER_HZ is 100 on Linux
 }
 
-func (b *bench) all() error {
+// project makes the organisation and project events are published to.
+func (b *bench) project() error {
 	var org, prj struct{ ID string }
 	if err := b.api.do("POST", "/organizations", map[string]any{"name": "Bench"}, &org, 201); err != nil {
 		return err
@@ -231,13 +323,21 @@ func (b *bench) all() error {
 		return err
 	}
 	b.prj = prj.ID
+	return nil
+}
+
+func (b *bench) all() error {
+	fmt.Fprintf(os.Stderr, "load average at the start: %s\n", loadAverage())
+	if err := b.project(); err != nil {
+		return err
+	}
 	hook, err := b.webhook("Receiver", b.recv.url+"/hook")
 	if err != nil {
 		return err
 	}
 	// One delivery first: it opens the connections and gives the baseline a real payload.
 	b.recv.setTracking(true)
-	if _, err := b.publishOne(b.api); err != nil {
+	if _, _, err := b.publishOne(b.api); err != nil {
 		return err
 	}
 	if err := b.recv.waitTotal(1, 10*time.Second); err != nil {
@@ -251,6 +351,8 @@ func (b *bench) all() error {
 	}{
 		{"baseline", b.baseline},
 		{"throughput", b.throughput},
+		{"singlepublish", b.singlePublish},
+		{"batchsteady", b.batchSteady},
 		{"latency", b.latency},
 		{"fan-out", func() error {
 			// The first webhook is switched off so that only the fan-out webhooks count.
@@ -261,9 +363,13 @@ func (b *bench) all() error {
 		}},
 		{"isolation", b.isolation},
 		{"page", func() error { return b.webhookPage(b.db) }},
+		// These run on servers of their own (the restart is part of the backlog run).
+		{"match", b.match},
+		{"kill9", b.kill9},
+		{"backlog", b.backlogRun},
 	}
 	for _, s := range steps {
-		if !slices.Contains(strings.Split(b.o.runs, ","), strings.ReplaceAll(s.name, "-", "")) {
+		if !b.o.selected(strings.ReplaceAll(s.name, "-", "")) {
 			continue
 		}
 		b.settle()
@@ -278,10 +384,13 @@ func (b *bench) all() error {
 		return err
 	}
 	b.fig.PeakRSSMB = round(rss / (1 << 20))
-	b.rep.add("peak_rss_mb", fmt.Sprintf("%.1f MB", b.fig.PeakRSSMB), "< 150 MB", check(b.fig.PeakRSSMB < 150), "VmHWM of the server process over the whole run")
+	b.rep.add("peak_rss_mb", fmt.Sprintf("%.1f MB", b.fig.PeakRSSMB), "< 150 MB", check(b.fig.PeakRSSMB < 150), "VmHWM of the main server process over the whole run (the runs on servers of their own report theirs)")
 	if fails, err := b.srv.failedAttempts(); err == nil {
 		b.rep.add("failed attempts", strconv.Itoa(fails), "", nil, "whole run, from /metrics (the dead endpoint's are still in flight)")
 	}
+	load := loadAverage()
+	b.fig.LoadAverage1m, _ = strconv.ParseFloat(strings.Fields(load + " 0")[0], 64)
+	b.rep.add("load average", load, "", nil, "/proc/loadavg at the end (1, 5, 15 min; 2 cores, shared)")
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nfigure\tmeasured\ttarget\t\tnotes")
@@ -306,31 +415,43 @@ func (b *bench) webhook(name, url string) (string, error) {
 }
 
 func (b *bench) eventBody(n int) map[string]any {
-	return map[string]any{"event": "TODO_CREATED", "projectId": b.prj,
+	prj := b.prj
+	if len(b.projects) > 0 {
+		prj = b.projects[n%len(b.projects)]
+	}
+	return map[string]any{"event": "TODO_CREATED", "projectId": prj,
 		"previousValue": nil, "currentValue": map[string]any{"id": n, "name": "Write the quarterly report", "done": false}}
 }
 
 var seq atomic.Int64
 
-// publishOne publishes one event and returns its id.
-func (b *bench) publishOne(c *client) (string, error) {
+// publishOne publishes one event and returns its id and how many deliveries it made.
+func (b *bench) publishOne(c *client) (string, int, error) {
 	var out struct {
 		ID         string
 		Deliveries int
 	}
 	err := c.do("POST", "/events", b.eventBody(int(seq.Add(1))), &out, 202)
-	return out.ID, err
+	return out.ID, out.Deliveries, err
 }
 
-// publishBatch publishes n events at once and returns how many deliveries they made.
-func (b *bench) publishBatch(c *client, n int) (int, error) {
+// publishBatch publishes n events at once and returns how many deliveries they made, and
+// the events' ids.
+func (b *bench) publishBatch(c *client, n int) (int, []string, error) {
 	events := make([]any, n)
 	for i := range events {
 		events[i] = b.eventBody(int(seq.Add(1)))
 	}
-	var out struct{ Deliveries int }
+	var out struct {
+		Deliveries int
+		Events     []struct{ ID string }
+	}
 	err := c.do("POST", "/events/batch", map[string]any{"events": events}, &out, 202)
-	return out.Deliveries, err
+	ids := make([]string, len(out.Events))
+	for i, e := range out.Events {
+		ids[i] = e.ID
+	}
+	return out.Deliveries, ids, err
 }
 
 // baseline is the receiver's raw rate: the last real payload, with its headers, posted by
@@ -393,7 +514,7 @@ func (b *bench) throughput() error {
 		{"mixed", 8, 2},
 	}
 	for _, r := range runs {
-		rate, pubRate, drain, err := b.throughputRun(r.name, r.singles, r.batchs)
+		rate, pubRate, drain, err := b.throughputRun(r.name, r.singles, r.batchs, b.o.maxBacklog, time.Second)
 		if err != nil {
 			return fmt.Errorf("%s run: %w", r.name, err)
 		}
@@ -418,7 +539,11 @@ func (b *bench) throughput() error {
 	return nil
 }
 
-func (b *bench) throughputRun(name string, singles, batches int) (rate, pubRate float64, drain time.Duration, err error) {
+// throughputRun publishes from singles and batch publishers (pausing while more than
+// maxBacklog deliveries wait to arrive) and returns the rate of arrivals at the receiver over
+// the measuring window that follows warm-up, the rate of events published in that window,
+// and how long the backlog took to drain after publishing stopped.
+func (b *bench) throughputRun(name string, singles, batches int, maxBacklog int64, warm time.Duration) (rate, pubRate float64, drain time.Duration, err error) {
 	var created, published atomic.Int64
 	base := b.recv.total.Load()
 	backlog := func() int64 { return created.Load() - (b.recv.total.Load() - base) }
@@ -434,12 +559,12 @@ func (b *bench) throughputRun(name string, singles, batches int) (rate, pubRate 
 				return
 			default:
 			}
-			if backlog() > b.o.maxBacklog {
+			if backlog() > maxBacklog {
 				time.Sleep(2 * time.Millisecond)
 				continue
 			}
 			if batch {
-				n, err := b.publishBatch(c, 100)
+				n, _, err := b.publishBatch(c, 100)
 				if err != nil {
 					failed.Store(err)
 					return
@@ -447,11 +572,12 @@ func (b *bench) throughputRun(name string, singles, batches int) (rate, pubRate 
 				created.Add(int64(n))
 				published.Add(100)
 			} else {
-				if _, err := b.publishOne(c); err != nil {
+				_, n, err := b.publishOne(c)
+				if err != nil {
 					failed.Store(err)
 					return
 				}
-				created.Add(1)
+				created.Add(int64(n))
 				published.Add(1)
 			}
 		}
@@ -464,8 +590,8 @@ func (b *bench) throughputRun(name string, singles, batches int) (rate, pubRate 
 		wg.Add(1)
 		go publisher(true)
 	}
-	time.Sleep(time.Second)
-	profiled := b.srv.profile(name, b.o)
+	time.Sleep(warm)
+	profiled := b.srv.profile(name, b.o, b.o.throughput)
 	cpu := b.cpuMeter()
 	m0 := b.srv.metrics()
 	start, fromArr, fromPub := time.Now(), b.recv.total.Load(), published.Load()
@@ -489,7 +615,7 @@ func (b *bench) throughputRun(name string, singles, batches int) (rate, pubRate 
 		return 0, 0, 0, err
 	}
 	stopped := time.Now()
-	if err := b.recv.waitTotal(base+created.Load(), 2*time.Minute); err != nil {
+	if err := b.recv.waitTotal(base+created.Load(), 5*time.Minute); err != nil {
 		return 0, 0, 0, err
 	}
 	return rate, pubRate, time.Since(stopped), nil
@@ -502,7 +628,7 @@ func (b *bench) steady(rate int, d time.Duration) (map[string]time.Time, error) 
 	c := newClient(b.srv.base, b.api.token, 256)
 	var mu sync.Mutex
 	starts := map[string]time.Time{}
-	b.pacingLag = 0
+	b.pacingLag, b.calls = 0, nil
 	var failed atomic.Value
 	var wg sync.WaitGroup
 	every := time.Second / time.Duration(rate)
@@ -517,13 +643,15 @@ func (b *bench) steady(rate int, d time.Duration) (map[string]time.Time, error) 
 		go func() {
 			defer wg.Done()
 			t := time.Now()
-			id, err := b.publishOne(c)
+			id, _, err := b.publishOne(c)
 			if err != nil {
 				failed.Store(err)
 				return
 			}
+			took := time.Since(t)
 			mu.Lock()
 			starts[id] = t
+			b.calls = append(b.calls, took)
 			// How late this program itself started the call: a large lag means the machine
 			// stalled everyone, not only the server.
 			b.pacingLag = max(b.pacingLag, t.Sub(at))
@@ -556,7 +684,7 @@ func (b *bench) latencies(starts map[string]time.Time, webhook string) ([]time.D
 func (b *bench) latency() error {
 	b.recv.reset(true)
 	defer b.recv.setTracking(false)
-	profiled := b.srv.profile("latency", b.o)
+	profiled := b.srv.profile("latency", b.o, b.o.latency)
 	cpu := b.cpuMeter()
 	starts, err := b.steady(b.o.latencyRate, b.o.latency)
 	if err != nil {
@@ -606,7 +734,7 @@ func (b *bench) fanOut() error {
 	var rounds []time.Duration
 	for range 3 {
 		start := time.Now()
-		id, err := b.publishOne(b.api)
+		id, _, err := b.publishOne(b.api)
 		if err != nil {
 			return err
 		}
@@ -647,7 +775,7 @@ func (b *bench) isolation() error {
 	}
 	b.recv.reset(true)
 	defer b.recv.setTracking(false)
-	profiled := b.srv.profile("isolation", b.o)
+	profiled := b.srv.profile("isolation", b.o, b.o.isolation)
 	cpu := b.cpuMeter()
 	starts, err := b.steady(b.o.latencyRate, b.o.isolation)
 	if err != nil {
@@ -768,7 +896,8 @@ type server struct {
 	cmd       *exec.Cmd
 	base      string
 	pprofAddr string
-	exited    chan error
+	done      chan struct{} // closed when the process has exited
+	exitErr   error         // how it exited (once done is closed)
 }
 
 var listening = regexp.MustCompile(`Open (http://127\.0\.0\.1:\d+)/ and sign in`)
@@ -778,7 +907,7 @@ func startServer(bin, db, logPath string, pprof bool, extra []string) (*server, 
 	if err != nil {
 		return nil, err
 	}
-	s := &server{exited: make(chan error, 1)}
+	s := &server{done: make(chan struct{})}
 	s.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--allow-private-targets", "--log-format", "json"}, extra...)...)
 	s.cmd.Env = cleanEnv()
 	// If this program dies (Ctrl-C, a closed pipe), the server goes with it.
@@ -812,41 +941,70 @@ func startServer(bin, db, logPath string, pprof bool, extra []string) (*server, 
 		_, _ = io.Copy(logFile, pr)
 		logFile.Close()
 	}()
-	go func() { s.exited <- s.cmd.Wait(); pw.Close() }()
+	go func() { s.exitErr = s.cmd.Wait(); pw.Close(); close(s.done) }()
 	select {
 	case s.base = <-found:
 		return s, nil
-	case err := <-s.exited:
-		return nil, fmt.Errorf("the server exited at start (%v); see %s", err, logPath)
-	case <-time.After(30 * time.Second):
-		_ = s.cmd.Process.Kill()
-		return nil, fmt.Errorf("the server did not start within 30s; see %s", logPath)
+	case <-s.done:
+		return nil, fmt.Errorf("the server exited at start (%v); see %s", s.exitErr, logPath)
+	case <-time.After(60 * time.Second):
+		s.kill()
+		return nil, fmt.Errorf("the server did not start within 60s; see %s", logPath)
 	}
 }
 
+// stop asks the server to shut down (SIGTERM) and waits; after 15 s it kills it.
 func (s *server) stop() {
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-s.exited:
+	case <-s.done:
 	case <-time.After(15 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.exited
+		s.kill()
 	}
 }
 
+// kill kills the server (SIGKILL: no shutdown at all) and waits until it is gone.
+func (s *server) kill() {
+	_ = s.cmd.Process.Kill()
+	<-s.done
+}
+
 // peakRSS reads the server's high-water mark of resident memory, in bytes.
-func (s *server) peakRSS() (float64, error) {
+func (s *server) peakRSS() (float64, error) { return s.procStatus("VmHWM") }
+
+// memory reads the server's resident memory now and its high-water mark, in MB.
+func (s *server) memory() (rssMB, hwmMB float64, err error) {
+	rss, err := s.procStatus("VmRSS")
+	if err != nil {
+		return 0, 0, err
+	}
+	hwm, err := s.procStatus("VmHWM")
+	return round(rss / (1 << 20)), round(hwm / (1 << 20)), err
+}
+
+// procStatus reads one memory field (in kB there) of /proc/<pid>/status, in bytes.
+func (s *server) procStatus(field string) (float64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 	if err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
 			return kb * 1024, err
 		}
 	}
-	return 0, errors.New("no VmHWM in /proc status")
+	return 0, fmt.Errorf("no %s in /proc status", field)
+}
+
+// loadAverage is the first three fields of /proc/loadavg.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
 }
 
 // failedAttempts sums hookyard_attempts_total{outcome="failure"} from /metrics.
@@ -887,15 +1045,11 @@ func (s *server) metrics() map[string]float64 {
 	return out
 }
 
-// profile starts a CPU profile of the server for the named run when asked to, returning
-// a function that waits for it and writes the file.
-func (s *server) profile(run string, o options) func() error {
+// profile starts a CPU profile of the server over the next d for the named run when asked
+// to, returning a function that waits for it and writes the file.
+func (s *server) profile(run string, o options, d time.Duration) func() error {
 	if o.cpuProfile == "" || o.profilePart != run {
 		return func() error { return nil }
-	}
-	d := map[string]time.Duration{"latency": o.latency, "isolation": o.isolation}[run]
-	if d == 0 {
-		d = o.throughput
 	}
 	secs := int(math.Ceil(d.Seconds()))
 	kinds := map[string]string{"profile": o.cpuProfile, "block": o.cpuProfile + ".block", "mutex": o.cpuProfile + ".mutex"}
@@ -982,25 +1136,29 @@ type arrival struct {
 	at      time.Time
 }
 
-// receiver is the webhook endpoint: it answers 200 at once and notes what arrived.
+// receiver is the webhook endpoint: it answers 200 at once (on /slow, after slow) and notes
+// what arrived.
 type receiver struct {
 	url      string
 	srv      *http.Server
+	slow     time.Duration
 	total    atomic.Int64 // Hookyard deliveries (not baseline posts)
+	byPath   sync.Map     // path → *atomic.Int64, Hookyard deliveries to it
 	tracking atomic.Bool
 
 	mu         sync.Mutex
 	byEvent    map[string][]arrival
+	byMessage  map[string]int // webhook-id header (the delivery id) → requests seen
 	lastBody   []byte
 	lastHeader http.Header
 }
 
-func startReceiver() (*receiver, error) {
+func startReceiver(slow time.Duration) (*receiver, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	r := &receiver{url: "http://" + ln.Addr().String(), byEvent: map[string][]arrival{}}
+	r := &receiver{url: "http://" + ln.Addr().String(), slow: slow, byEvent: map[string][]arrival{}, byMessage: map[string]int{}}
 	r.srv = &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = r.srv.Serve(ln) }()
 	return r, nil
@@ -1021,14 +1179,20 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "not a Hookyard payload", http.StatusBadRequest)
 		return
 	}
+	if req.URL.Path == "/slow" {
+		time.Sleep(r.slow)
+	}
 	w.WriteHeader(http.StatusOK)
 	if req.URL.Path == "/baseline" {
 		return
 	}
 	r.total.Add(1)
+	n, _ := r.byPath.LoadOrStore(req.URL.Path, new(atomic.Int64))
+	n.(*atomic.Int64).Add(1)
 	if r.tracking.Load() {
 		r.mu.Lock()
 		r.byEvent[p.ID] = append(r.byEvent[p.ID], arrival{p.Webhook.ID, at})
+		r.byMessage[req.Header.Get("webhook-id")]++
 		r.lastBody, r.lastHeader = body, req.Header.Clone()
 		r.mu.Unlock()
 	}
@@ -1036,10 +1200,17 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 
 func (r *receiver) setTracking(on bool) { r.tracking.Store(on) }
 
+// count is how many deliveries arrived on path.
+func (r *receiver) count(path string) int64 {
+	n, _ := r.byPath.LoadOrStore(path, new(atomic.Int64))
+	return n.(*atomic.Int64).Load()
+}
+
 // reset forgets what arrived and sets tracking.
 func (r *receiver) reset(track bool) {
 	r.mu.Lock()
 	r.byEvent = map[string][]arrival{}
+	r.byMessage = map[string]int{}
 	r.mu.Unlock()
 	r.tracking.Store(track)
 }
@@ -1108,6 +1279,58 @@ func (r *receiver) firstArrivals(starts map[string]time.Time, webhook string) ([
 		out = append(out, first.Sub(start))
 	}
 	return out, missing
+}
+
+// firstByWebhook is each webhook's first arrival of one event (under r.mu).
+func firstByWebhook(got []arrival) map[string]time.Time {
+	first := map[string]time.Time{}
+	for _, a := range got {
+		if t, ok := first[a.webhook]; !ok || a.at.Before(t) {
+			first[a.webhook] = a.at
+		}
+	}
+	return first
+}
+
+// deliveryLatencies returns, for every event in starts, the time from its start to its first
+// arrival from each webhook, and how many of the n deliveries each event should make have
+// not arrived.
+func (r *receiver) deliveryLatencies(starts map[string]time.Time, n int) ([]time.Duration, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []time.Duration
+	missing := 0
+	for id, start := range starts {
+		first := firstByWebhook(r.byEvent[id])
+		missing += max(0, n-len(first))
+		for _, at := range first {
+			out = append(out, at.Sub(start))
+		}
+	}
+	return out, missing
+}
+
+// undelivered counts the deliveries of the events (n webhooks each) that have not arrived.
+func (r *receiver) undelivered(events []string, n int) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	missing := 0
+	for _, id := range events {
+		missing += max(0, n-len(firstByWebhook(r.byEvent[id])))
+	}
+	return missing
+}
+
+// duplicates counts the requests that repeated a delivery already received (the same
+// webhook-id), all requests, and the distinct deliveries.
+func (r *receiver) duplicates() (dups, requests, deliveries int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, n := range r.byMessage {
+		requests += n
+		dups += n - 1
+	}
+	return dups, requests, len(r.byMessage)
 }
 
 // writeCSV writes "start_unix_ns,latency_us" for each event in starts, in order of start.

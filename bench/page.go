@@ -1,7 +1,6 @@
 package main
 
 import (
-	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,8 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"time"
-
-	_ "github.com/mattn/go-sqlite3"
 )
 
 // webhookPage measures the webhook page of a webhook with 1,000,000 attempts in its history
@@ -23,7 +20,7 @@ func (b *bench) webhookPage(db string) error {
 	if err != nil {
 		return err
 	}
-	eventID, err := b.publishOne(b.api)
+	eventID, _, err := b.publishOne(b.api)
 	if err != nil {
 		return err
 	}
@@ -113,7 +110,7 @@ func (b *bench) latencyDuringDelete(history string) error {
 // leave it, and marks the webhook as switched off and on again a day ago (so the page also
 // counts what could be replayed).
 func seedHistory(db, webhook, eventID string, deliveries, perDelivery int) error {
-	conn, err := sql.Open("sqlite3", "file:"+db+"?_busy_timeout=30000&_foreign_keys=on&_txlock=immediate")
+	conn, err := openSeed(db)
 	if err != nil {
 		return err
 	}
