@@ -143,7 +143,7 @@ func (m *membership) balance(ctx context.Context) {
 	m.mu.Lock()
 	m.nodes = nodes
 	m.mu.Unlock()
-	m.e.cfg.Metrics.clusterSeen(len(nodes))
+
 	leases, err := st.ShardLeases(ctx)
 	if err != nil {
 		return
@@ -189,6 +189,7 @@ func (m *membership) balance(ctx context.Context) {
 	}
 	m.held = next
 	m.mu.Unlock()
+	m.e.cfg.Metrics.clusterSeen(len(nodes), len(got)-len(giveBack))
 	for sh := range store.Shards {
 		switch {
 		case next[sh].held && (!was[sh].held || was[sh].epoch != next[sh].epoch):
