@@ -189,7 +189,7 @@ func (m *membership) balance(ctx context.Context) {
 	}
 	m.held = next
 	m.mu.Unlock()
-	m.e.cfg.Metrics.clusterSeen(len(nodes), len(got)-len(giveBack))
+	m.e.cfg.Metrics.clusterSeen(len(nodes), len(got))
 	for sh := range store.Shards {
 		switch {
 		case next[sh].held && (!was[sh].held || was[sh].epoch != next[sh].epoch):
