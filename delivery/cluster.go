@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hookyard/store"
@@ -52,7 +53,8 @@ type membership struct {
 	held  [store.Shards]shardHold
 	nodes []store.Node // as the last balance saw them
 
-	kick chan struct{}
+	kick      chan struct{}
+	releasing atomic.Bool // shards are being given back
 }
 
 type shardHold struct {
@@ -143,7 +145,7 @@ func (m *membership) balance(ctx context.Context) {
 	m.mu.Lock()
 	m.nodes = nodes
 	m.mu.Unlock()
-	m.e.cfg.Metrics.clusterSeen(len(nodes))
+
 	leases, err := st.ShardLeases(ctx)
 	if err != nil {
 		return
@@ -189,6 +191,7 @@ func (m *membership) balance(ctx context.Context) {
 	}
 	m.held = next
 	m.mu.Unlock()
+	m.e.cfg.Metrics.clusterSeen(len(nodes), len(got))
 	for sh := range store.Shards {
 		switch {
 		case next[sh].held && (!was[sh].held || was[sh].epoch != next[sh].epoch):
@@ -201,11 +204,16 @@ func (m *membership) balance(ctx context.Context) {
 		m.e.disp.drop(func(webhookID string) bool { return slices.Contains(lost, store.ShardOf(webhookID)) })
 		m.e.log.Info("shards moved to other nodes", "node", m.node, "shards", len(lost))
 	}
-	if len(giveBack) > 0 {
-		m.e.disp.waitIdle(ctx, func(webhookID string) bool { return slices.Contains(giveBack, store.ShardOf(webhookID)) }, m.e.cfg.RequestTimeout)
-		if err := st.ReleaseShards(ctx, m.node, giveBack); err == nil {
-			_ = st.Notify(ctx, store.ChannelShards, m.node)
-		}
+	if len(giveBack) > 0 && m.releasing.CompareAndSwap(false, true) {
+		// Not renewed any more; given back once their requests in flight have finished (in
+		// the background: the other leases must go on being renewed meanwhile).
+		go func() {
+			defer m.releasing.Store(false)
+			m.e.disp.waitIdle(ctx, func(webhookID string) bool { return slices.Contains(giveBack, store.ShardOf(webhookID)) }, m.e.cfg.RequestTimeout)
+			if err := st.ReleaseShards(ctx, m.node, giveBack); err == nil {
+				_ = st.Notify(ctx, store.ChannelShards, m.node)
+			}
+		}()
 	}
 	if len(gained) > 0 {
 		m.e.takeOver(gained)

@@ -18,6 +18,7 @@ type Metrics struct {
 	attemptDuration prometheus.Histogram
 	endToEnd        prometheus.Histogram
 	clusterNodes    prometheus.Gauge
+	shardsHeld      prometheus.Gauge
 }
 
 // NewMetrics registers the engine's figures, and gauges read from the store at scrape time,
@@ -56,7 +57,10 @@ func NewMetrics(reg prometheus.Registerer, st *store.Store) *Metrics {
 	m.clusterNodes = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "hookyard_cluster_nodes", Help: "Nodes serving this database, as this node last saw them (1 under SQLite)."})
 	m.clusterNodes.Set(1)
-	reg.MustRegister(m.clusterNodes)
+	m.shardsHeld = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "hookyard_shards_held", Help: "Shards of the webhooks this node sends (of 64; all of them under SQLite)."})
+	m.shardsHeld.Set(64)
+	reg.MustRegister(m.clusterNodes, m.shardsHeld)
 	reg.MustRegister(m.eventsPublished, m.deliveriesMade, m.attempts, m.attemptDuration, m.endToEnd,
 		gauge("hookyard_deliveries_pending", "Deliveries waiting for an attempt.",
 			func(p int, _ *time.Time, _ int) float64 { return float64(p) }),
@@ -99,9 +103,10 @@ func (m *Metrics) attempted(r Result, delivered bool, created time.Time) {
 	}
 }
 
-func (m *Metrics) clusterSeen(nodes int) {
+func (m *Metrics) clusterSeen(nodes, shards int) {
 	if m == nil {
 		return
 	}
 	m.clusterNodes.Set(float64(nodes))
+	m.shardsHeld.Set(float64(shards))
 }
