@@ -122,7 +122,7 @@ func NewEngine(st *store.Store, client *Client, cfg Config) *Engine {
 		stop: make(chan struct{}),
 	}
 	e.disp = newDispatcher(dispatcherConfig{workers: cfg.Workers, perWebhook: cfg.PerWebhook,
-		laneWindow: 8 * cfg.PerWebhook, maxHeld: cfg.MaxHeld})
+		laneWindow: min(32*cfg.PerWebhook, cfg.MaxHeld), maxHeld: cfg.MaxHeld})
 	e.member = newMembership(e, cfg.NodeName, st.Shared())
 	e.disp.lease = e.member.lease
 	e.commits = newCommitter(st, cfg.Logger)

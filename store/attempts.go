@@ -41,7 +41,7 @@ const fenced = `(? = '' OR lease_owner IS NULL OR lease_owner = ?)`
 // (cancelled meanwhile) keeps its attempt and changes nothing else.
 func (s *Store) RecordAttempts(ctx context.Context, outs []AttemptOutcome) ([]string, error) {
 	var disabled []string
-	err := s.WithTx(ctx, func(tx *Tx) error {
+	err := s.withTx(ctx, true, func(tx *Tx) error {
 		disabled = disabled[:0]
 		ins, err := tx.PrepareContext(ctx, `INSERT INTO attempts (delivery_id, webhook_id, number, started_at, duration_us,
 			request_headers, status_code, response_headers, response_body, truncated, error, ok, headers_truncated)

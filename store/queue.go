@@ -42,7 +42,7 @@ type Claimed struct {
 // for, until leaseUntil, and reports when each webhook's next queued delivery is due.
 func (s *Store) ClaimDue(ctx context.Context, now, leaseUntil time.Time, claims []Claim) ([]Claimed, error) {
 	out := make([]Claimed, 0, len(claims))
-	err := s.WithTx(ctx, func(tx *Tx) error {
+	err := s.withTx(ctx, true, func(tx *Tx) error {
 		out = out[:0]
 		claim, err := tx.PrepareContext(ctx, `UPDATE deliveries SET lease_until = ?, lease_owner = ? WHERE id IN (
 			SELECT id FROM deliveries WHERE webhook_id = ? AND status = 'pending' AND lease_until IS NULL

@@ -41,7 +41,8 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		write.Close()
 		return nil, openProblem(path, err)
 	}
-	s := &Store{write: &conn{db: write, d: sqliteDialect}, d: sqliteDialect, now: time.Now, passwordCost: DefaultPasswordCost}
+	s := &Store{write: &conn{db: write, d: sqliteDialect}, d: sqliteDialect, now: time.Now, passwordCost: DefaultPasswordCost,
+		gate: &writeGate{}}
 	// A new database gives the space of pruned rows back to the filesystem, a little at a
 	// time (ReclaimSpace); the mode can only be chosen before the first table exists.
 	var tables int

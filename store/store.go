@@ -45,6 +45,8 @@ type Store struct {
 	// changes it tells other nodes about.
 	dsn      string
 	instance string
+	// gate orders the transactions waiting for SQLite's single writer (nil for PostgreSQL).
+	gate *writeGate
 }
 
 // Open opens the database dsn names and applies any pending migrations: a postgres:// or
@@ -100,6 +102,18 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // WithTx runs fn in one write transaction, committing when fn returns nil.
 func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return s.withTx(ctx, false, fn)
+}
+
+// withTx is WithTx; urgent transactions (the sender's: attempt results, claims) get SQLite's
+// writer before the others waiting for it.
+func (s *Store) withTx(ctx context.Context, urgent bool, fn func(tx *Tx) error) error {
+	if s.gate != nil {
+		if err := s.gate.acquire(ctx, urgent); err != nil {
+			return err
+		}
+		defer s.gate.release()
+	}
 	sqlTx, err := s.write.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
