@@ -66,11 +66,12 @@ func TestCrashLosesNoAcknowledgedEvent(t *testing.T) {
 // gets twice must stay within what was in flight plus the last moments' results
 // (duplicateBound).
 func TestCrashDuplicatesStayWithinBound(t *testing.T) {
-	recv := newFastReceiver()
+	recv, killAt := newFastReceiver(), 1000
 	if testdb.Engine() == "postgres" {
-		// Publishing through PostgreSQL (under the race detector, on two busy cores) is slower
-		// than a receiver that answers at once: a short pause lets the backlog form.
-		recv = newSlowReceiver(20*time.Millisecond, 40*time.Millisecond)
+		// Publishing through PostgreSQL (under the race detector, on two busy cores) can be
+		// slower than a receiver that answers at once: with a pause the receiver takes at most
+		// ~180 requests a second, so the backlog surely forms, and the kill comes sooner.
+		recv, killAt = newSlowReceiver(60*time.Millisecond, 120*time.Millisecond), 300
 	}
 	c := newCrashSetup(t, recv, 2)
 
@@ -97,7 +98,7 @@ func TestCrashDuplicatesStayWithinBound(t *testing.T) {
 			i += 25
 		}
 	}()
-	for wait := time.Now().Add(20 * time.Second); c.recv.received() < 1000; {
+	for wait := time.Now().Add(20 * time.Second); c.recv.received() < killAt; {
 		if time.Now().After(wait) {
 			c.kill(t)
 			wg.Wait()
