@@ -90,7 +90,10 @@ type DeliveryFilter struct {
 
 // ListDeliveries returns one page of deliveries, newest first.
 func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter, p Page) ([]Delivery, string, error) {
-	p = p.clamp()
+	p, err := p.forList("dlv")
+	if err != nil {
+		return nil, "", err
+	}
 	where, args := []string{`1 = 1`}, []any{}
 	if p.Cursor != "" {
 		where, args = append(where, `id < ?`), append(args, p.Cursor)

@@ -195,7 +195,10 @@ type WebhookFilter struct {
 
 // ListWebhooks returns one page of webhooks, oldest first.
 func (s *Store) ListWebhooks(ctx context.Context, f WebhookFilter, p Page) ([]Webhook, string, error) {
-	p = p.clamp()
+	p, err := p.forList("wh")
+	if err != nil {
+		return nil, "", err
+	}
 	where, args := []string{`id > ?`}, []any{p.Cursor}
 	if f.OwnerID != "" {
 		where, args = append(where, `owner_id = ?`), append(args, f.OwnerID)

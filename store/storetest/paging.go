@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"hookyard/store"
@@ -28,6 +29,7 @@ func pagingTests() []testCase {
 	var out []testCase
 	for _, lc := range listCases {
 		out = append(out, testCase{"Walk/" + lc.name, func(t *testing.T, f *fixture) { testWalkPages(t, f, lc) }})
+		out = append(out, testCase{"CursorNotIssued/" + lc.name, func(t *testing.T, f *fixture) { testCursorNotIssued(t, f, lc) }})
 		if lc.remove != nil {
 			out = append(out, testCase{"CursorOfADeletedRow/" + lc.name, func(t *testing.T, f *fixture) { testCursorOfDeletedRow(t, f, lc) }})
 		}
@@ -357,4 +359,30 @@ func testLimitDefaultAndCap(t *testing.T, f *fixture, lc listCase) {
 		t.Errorf("the last page has a next cursor %q", last)
 	}
 	check(t, "the rest after a capped page", rest, want[500:])
+}
+
+// A cursor the list did not issue is refused, not read as a position: the API answers 400
+// for it (SPEC §5).
+func testCursorNotIssued(t *testing.T, f *fixture, lc listCase) {
+	issued := lc.order(lc.fill(f, 2))[0] // the cursor of a first page of one
+	prefix, _, _ := strings.Cut(issued, "_")
+	for _, cursor := range []string{
+		"garbage",
+		issued + "x",
+		issued[:len(issued)-1],
+		strings.ToUpper(issued),
+		prefix + "_" + strings.Repeat("u", 26), // not a base32 digit
+		store.NewID("other", f.clock.Now()),    // an id of another kind
+	} {
+		rows, next, err := lc.list(f, store.Page{Cursor: cursor})
+		checkErr(t, "cursor "+cursor, err, store.ErrBadCursor)
+		if len(rows) != 0 || next != "" {
+			t.Errorf("cursor %q: %d rows, next %q; want none", cursor, len(rows), next)
+		}
+	}
+	rows, _, err := lc.list(f, store.Page{Cursor: issued})
+	f.must(err, "an issued cursor")
+	if len(rows) != 1 {
+		t.Errorf("after an issued cursor: %d rows, want 1", len(rows))
+	}
 }
