@@ -98,7 +98,8 @@ func (c *Clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// clocks holds the clock of each running sub-test, for ClockFor.
+// clocks holds the clock of each running sub-test, for ClockFor: open is given only t, so the
+// clock travels with t.
 var clocks sync.Map // *testing.T → *Clock
 
 // ClockFor returns the clock of the suite's sub-test t; open installs its Now as the clock of

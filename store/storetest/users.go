@@ -170,6 +170,9 @@ func testDeleteUser(t *testing.T, f *fixture) {
 	f.must(err, "CreateToken")
 	session, err := f.s.CreateSession(f.ctx, m.ID, time.Hour)
 	f.must(err, "CreateSession")
+	hook, keptHook := f.webhook(m.ID, "members"), f.webhook(admin.ID, "admins")
+	bin, err := f.s.CreateBin(f.ctx, m.ID)
+	f.must(err, "CreateBin")
 
 	f.must(f.s.DeleteUser(f.ctx, m.ID), "DeleteUser(member)")
 	_, err = f.s.UserByID(f.ctx, m.ID)
@@ -189,6 +192,13 @@ func testDeleteUser(t *testing.T, f *fixture) {
 	check(t, "tokens left", ids(all, func(t store.APIToken) string { return t.ID }), []string{keptTok.ID})
 	_, err = f.s.SessionUser(f.ctx, session)
 	checkErr(t, "session of the deleted user", err, store.ErrNotFound)
+
+	_, err = f.s.Webhook(f.ctx, hook.ID)
+	checkErr(t, "webhook of the deleted user", err, store.ErrNotFound)
+	hooks, _, _ := f.s.ListWebhooks(f.ctx, store.WebhookFilter{}, store.Page{})
+	check(t, "webhooks left", ids(hooks, webhookID), []string{keptHook.ID})
+	_, err = f.s.Bin(f.ctx, bin.ID)
+	checkErr(t, "bin of the deleted user", err, store.ErrNotFound)
 
 	checkErr(t, "deleting twice", f.s.DeleteUser(f.ctx, m.ID), store.ErrNotFound)
 	checkErr(t, "DeleteUser(unknown)", f.s.DeleteUser(f.ctx, "usr_missing"), store.ErrNotFound)

@@ -94,7 +94,15 @@ func testUpdateWebhook(t *testing.T, f *fixture) {
 		}
 	}
 	check(t, "the other webhook", f.webhookNow(other.ID), other)
-	_, err := f.s.UpdateWebhook(f.ctx, "wh_missing", store.WebhookChanges{Name: ptr("x")})
+
+	// Deleting a selected project leaves it selected: an emptied selection would mean "every
+	// project".
+	_, err := f.s.UpdateWebhook(f.ctx, s.hook.ID, store.WebhookChanges{ProjectIDs: &[]string{p2.ID}})
+	f.must(err, "UpdateWebhook")
+	f.must(f.s.DeleteProject(f.ctx, p2.ID), "DeleteProject")
+	check(t, "projects selected after deleting the only one", f.webhookNow(s.hook.ID).ProjectIDs, []string{p2.ID})
+
+	_, err = f.s.UpdateWebhook(f.ctx, "wh_missing", store.WebhookChanges{Name: ptr("x")})
 	checkErr(t, "UpdateWebhook(unknown)", err, store.ErrNotFound)
 }
 
