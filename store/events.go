@@ -263,7 +263,10 @@ type EventFilter struct {
 
 // ListEvents returns one page of events, newest first.
 func (s *Store) ListEvents(ctx context.Context, f EventFilter, p Page) ([]Event, string, error) {
-	p = p.clamp()
+	p, err := p.forList("evt")
+	if err != nil {
+		return nil, "", err
+	}
 	where, args := []string{`1 = 1`}, []any{}
 	if p.Cursor != "" {
 		where, args = append(where, `id < ?`), append(args, p.Cursor)

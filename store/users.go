@@ -186,7 +186,10 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
 
 // ListUsers returns one page of users in creation order.
 func (s *Store) ListUsers(ctx context.Context, p Page) ([]User, string, error) {
-	p = p.clamp()
+	p, err := p.forList("usr")
+	if err != nil {
+		return nil, "", err
+	}
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT `+userColumns+` FROM users WHERE id > ? ORDER BY id LIMIT ?`, p.Cursor, p.Limit+1)
 	return collectPage(rows, err, p, scanUser, func(u User) string { return u.ID })
