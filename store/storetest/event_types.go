@@ -127,4 +127,14 @@ func testCreateEventType(t *testing.T, f *fixture) {
 		t.Errorf("custom types changed the built-in order: first %s, 37th %s, 38th %s", types[0].Name, types[36].Name, types[37].Name)
 	}
 	check(t, "custom types after the built-ins, by name", []string{types[38].Name, types[39].Name}, []string{"DEPLOY_DONE", "INVOICE_PAID"})
+
+	// Names compare byte by byte on every engine, whatever the database's locale: digits, then
+	// letters, then the underscore.
+	for _, name := range []string{"DEPLOY_X", "DEPLOYS", "DEPLOY1"} {
+		_, err := f.s.CreateEventType(f.ctx, store.EventType{Name: name, Label: name})
+		f.must(err, "CreateEventType "+name)
+	}
+	types, _ = f.s.ListEventTypes(f.ctx)
+	check(t, "custom types by name, byte by byte", ids(types[38:], func(t store.EventType) string { return t.Name }),
+		[]string{"DEPLOY1", "DEPLOYS", "DEPLOY_DONE", "DEPLOY_X", "INVOICE_PAID"})
 }

@@ -17,6 +17,7 @@ var organizationCases = []testCase{
 
 var membershipCases = []testCase{
 	{"AddRemoveAndList", testMemberships},
+	{"MembersByNameByteByByte", testMembersOrder},
 	{"ListOrganizationsOfAMember", testListOrganizationsForMember},
 }
 
@@ -252,4 +253,19 @@ func testListProjectsFilters(t *testing.T, f *fixture) {
 func sorted(s ...string) []string {
 	slices.Sort(s)
 	return s
+}
+
+// Members are listed by name compared byte by byte on every engine (as SQLite's BINARY does),
+// whatever the database's locale; people of the same name by e-mail.
+func testMembersOrder(t *testing.T, f *fixture) {
+	o := f.org("Acme")
+	for _, u := range []struct{ email, name string }{{"e2@example.com", "Émile"}, {"a@example.com", "ada"},
+		{"b2@example.com", "Bob"}, {"z@example.com", "Zoe"}, {"e1@example.com", "Émile"}, {"b1@example.com", "Bob"}, {"d@example.com", "D_B"}, {"d2@example.com", "DA"}} {
+		f.member(o.ID, f.user(u.email, u.name, store.RoleMember).ID)
+	}
+	members, err := f.s.Members(f.ctx, o.ID)
+	f.must(err, "Members")
+	check(t, "Members, byte by byte", ids(members, func(u store.User) string { return u.Name + " " + u.Email }),
+		[]string{"Bob b1@example.com", "Bob b2@example.com", "DA d2@example.com", "D_B d@example.com", "Zoe z@example.com",
+			"ada a@example.com", "Émile e1@example.com", "Émile e2@example.com"})
 }

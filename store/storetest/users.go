@@ -12,6 +12,7 @@ var userCases = []testCase{
 	{"CreateAndRead", testCreateUser},
 	{"EmailTakenInAnyCase", testUserEmailConflict},
 	{"ByEmailIgnoresCase", testUserByEmail},
+	{"EmailCaseFoldsASCIILettersOnly", testUserEmailFoldsASCII},
 	{"Update", testUpdateUser},
 	{"LastAdminIsKept", testLastAdmin},
 	{"DeleteTakesMembershipsTokensSessions", testDeleteUser},
@@ -78,6 +79,39 @@ func testUserByEmail(t *testing.T, f *fixture) {
 			t.Errorf("UserByEmail(%q) = %+v, want the user as stored %+v", tc.email, got, ada)
 		}
 	}
+}
+
+// E-mail addresses compare without the case of ASCII letters, and only those: every engine
+// agrees with SQLite's NOCASE, whatever the database's locale. (Unicode case rules differ by
+// locale and version, and domains are ASCII on the wire.)
+func testUserEmailFoldsASCII(t *testing.T, f *fixture) {
+	zoe := f.user("Zoë.Ærø@Example.com", "Zoë", store.RoleAdmin)
+	for _, tc := range []struct {
+		email  string
+		wantID string
+	}{
+		{"Zoë.Ærø@Example.com", zoe.ID},
+		{"zoë.Ærø@example.COM", zoe.ID},
+		{"ZOë.ÆRø@EXAMPLE.COM", zoe.ID},
+		{"ZOË.ÆRØ@EXAMPLE.COM", ""}, // Ë and Ø are other letters than ë and ø
+		{"zoë.ærø@example.com", ""},
+	} {
+		got, err := f.s.UserByEmail(f.ctx, tc.email)
+		if tc.wantID == "" {
+			checkErr(t, "UserByEmail "+tc.email, err, store.ErrNotFound)
+		} else if err != nil || got != zoe {
+			t.Errorf("UserByEmail(%q) = %+v, %v; want %+v", tc.email, got, err, zoe)
+		}
+	}
+	taken := store.User{Email: "zoë.Ærø@EXAMPLE.com", Name: "Other", Role: store.RoleMember, PasswordHash: "x"}
+	checkErr(t, "CreateUser with only ASCII letters in another case", f.s.CreateUser(f.ctx, &taken), store.ErrConflict)
+	other := f.user("ZOË.ærø@example.com", "Another Zoë", store.RoleMember)
+	got, err := f.s.UserByEmail(f.ctx, "zoË.ærø@example.com")
+	if err != nil || got.ID != other.ID {
+		t.Errorf("UserByEmail of the second address = %+v, %v; want %s", got, err, other.ID)
+	}
+	_, err = f.s.UpdateUser(f.ctx, other.ID, store.UserChanges{Email: ptr("ZOë.Ærø@example.com")})
+	checkErr(t, "UpdateUser to the first address in another ASCII case", err, store.ErrConflict)
 }
 
 func testUpdateUser(t *testing.T, f *fixture) {

@@ -112,6 +112,9 @@ func testUpdateWebhook(t *testing.T, f *fixture) {
 			func(w *store.Webhook) { w.Events = []string{"TODO_CREATED", "TODO_MOVED"} }},
 		{"projects", store.WebhookChanges{ProjectIDs: &[]string{p2.ID}}, func(w *store.Webhook) { w.ProjectIDs = []string{p2.ID} }},
 		{"nothing", store.WebhookChanges{}, func(*store.Webhook) {}},
+		// Read back in the order written (byte by byte), whatever the database's locale.
+		{"events sorted", store.WebhookChanges{Events: &[]string{"DEPLOY_X", "DEPLOYS", "DEPLOY1"}},
+			func(w *store.Webhook) { w.Events = []string{"DEPLOY1", "DEPLOYS", "DEPLOY_X"} }},
 		{"events emptied", store.WebhookChanges{Events: &[]string{}}, func(w *store.Webhook) { w.Events = []string{} }},
 		{"name and projects emptied", store.WebhookChanges{Name: ptr("Again"), ProjectIDs: &[]string{}},
 			func(w *store.Webhook) { w.Name, w.ProjectIDs = "Again", []string{} }},
