@@ -58,11 +58,12 @@ func testClaimDue(t *testing.T, f *fixture) {
 	s := f.scene()
 	b, idle := f.webhook(s.owner.ID, "b"), f.webhook(s.owner.ID, "idle")
 	t0 := f.now()
-	// Made in an order that is not the due order; two are due at the same millisecond.
+	// Made in an order that is not the due order (the first made is due last, so the three
+	// made first are not the three due first); two are due at the same millisecond.
+	a4 := f.queued(s.project, s.hook, t0.Add(3*time.Second), nil)
 	a3 := f.queued(s.project, s.hook, t0.Add(2*time.Second), nil)
 	a1 := f.queued(s.project, s.hook, t0, nil)
 	a2 := f.queued(s.project, s.hook, t0, nil)
-	a4 := f.queued(s.project, s.hook, t0.Add(3*time.Second), nil)
 	b1 := f.queued(s.project, b, t0.Add(time.Second), nil)
 	f.clock.Advance(10 * time.Second)
 	lease := f.now().Add(30*time.Second + 250*time.Microsecond) // kept to the millisecond
@@ -94,6 +95,12 @@ func testClaimDue(t *testing.T, f *fixture) {
 	got = f.claim(lease, store.Claim{WebhookID: s.hook.ID, Limit: 10})
 	check(t, "the main webhook's second claim", got[0], store.Claimed{WebhookID: s.hook.ID, Items: []store.QueueItem{item(a4)}})
 	check(t, "a claim of nothing", f.claim(lease), []store.Claimed{})
+
+	// Of two due at the same millisecond, the one made first goes first.
+	tied := f.webhook(s.owner.ID, "tied")
+	t1, t2 := f.queued(s.project, tied, t0, nil), f.queued(s.project, tied, t0, nil)
+	got = f.claim(lease, store.Claim{WebhookID: tied.ID, Limit: 1})
+	check(t, "a claim of one of two due at once", got[0], store.Claimed{WebhookID: tied.ID, Items: []store.QueueItem{item(t1)}, NextDue: t2.NextAttemptAt})
 }
 
 func testClaimDueSkips(t *testing.T, f *fixture) {
