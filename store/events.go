@@ -333,7 +333,14 @@ func (s *Store) ReclaimSpace(ctx context.Context, pages int) (stillFree int, err
 	if err := s.write.QueryRowContext(ctx, `PRAGMA auto_vacuum`).Scan(&mode); err != nil || mode != 2 {
 		return 0, err
 	}
-	if _, err := s.write.ExecContext(ctx, `PRAGMA incremental_vacuum(`+strconv.Itoa(pages)+`)`); err != nil {
+	// The pragma frees one page per step: read it to the end, or it stops after the first.
+	rows, err := s.write.QueryContext(ctx, `PRAGMA incremental_vacuum(`+strconv.Itoa(pages)+`)`)
+	if err != nil {
+		return 0, err
+	}
+	for rows.Next() {
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return 0, err
 	}
 	err = s.write.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&stillFree)

@@ -302,6 +302,7 @@ func TestPragmas(t *testing.T) {
 		{"write", "foreign_keys", "1"},
 		{"write", "busy_timeout", "5000"},
 		{"write", "synchronous", "1"}, // NORMAL
+		{"write", "auto_vacuum", "2"}, // INCREMENTAL: a new database can give space back
 		{"read", "journal_mode", "wal"},
 		{"read", "foreign_keys", "1"},
 		{"read", "busy_timeout", "5000"},

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ var retentionCases = []testCase{
 	{"PruneEventsOldestFirstUpToLimit", testPruneEventsLimit},
 	{"PruneEventsDropsOldIdempotencyKeys", testPruneIdempotencyKeys},
 	{"PruneHourly", testPruneHourly},
+	{"ReclaimSpaceAfterPruning", testReclaimSpace},
 }
 
 // attemptAt records a finished attempt of a new delivery to w, started at the given time and
@@ -234,4 +236,32 @@ func testPruneHourly(t *testing.T, f *fixture) {
 		hours = append(hours, h.Hour)
 	}
 	check(t, "hours left (the cutoff's hour stays)", hours, []time.Time{h0.Add(time.Hour), h0.Add(2 * time.Hour)})
+}
+
+// After pruning, ReclaimSpace gives free space back in steps of at most the pages asked for,
+// and says how many are still free (an engine that reclaims by itself has none to give).
+func testReclaimSpace(t *testing.T, f *fixture) {
+	s := f.scene()
+	pub := store.Publication{}
+	for range 300 {
+		ev := f.newEvent(s.project, "TODO_CREATED")
+		ev.CurrentValue = []byte(`"` + strings.Repeat("x", 2000) + `"`)
+		pub.Events = append(pub.Events, ev)
+	}
+	f.must(f.s.Publish(f.ctx, pub), "Publish")
+	f.clock.Advance(time.Hour)
+	n, err := f.s.PruneEvents(f.ctx, f.now(), 1000)
+	if err != nil || n != 300 {
+		t.Fatalf("PruneEvents = %d, %v; want 300", n, err)
+	}
+	first, err := f.s.ReclaimSpace(f.ctx, 1)
+	f.must(err, "ReclaimSpace(1)")
+	second, err := f.s.ReclaimSpace(f.ctx, 10)
+	f.must(err, "ReclaimSpace(10)")
+	if first < 0 || second < first-10 || second > first {
+		t.Errorf("free pages %d, then %d after giving 10 back: want at most 10 fewer", first, second)
+	}
+	left, err := f.s.ReclaimSpace(f.ctx, 1_000_000)
+	f.must(err, "ReclaimSpace(all)")
+	check(t, "free pages after reclaiming everything", left, 0)
 }
