@@ -100,13 +100,18 @@ func pageParams(c echo.Context) (store.Page, error) {
 	if cur := c.QueryParam("cursor"); cur != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(cur)
 		if err != nil || len(raw) == 0 {
-			pr := problem(http.StatusBadRequest, "cursor is not one this API returned; pass nextCursor from the previous page unchanged.")
-			pr.Errors = []FieldError{{Field: "cursor", Message: "Not a valid cursor."}}
-			return p, pr
+			return p, errBadCursor()
 		}
 		p.Cursor = string(raw)
 	}
 	return p, nil
+}
+
+// errBadCursor answers a cursor no list returned (the store says so with store.ErrBadCursor).
+func errBadCursor() *Problem {
+	pr := problem(http.StatusBadRequest, "cursor is not one this API returned; pass nextCursor from the previous page unchanged.")
+	pr.Errors = []FieldError{{Field: "cursor", Message: "Not a valid cursor."}}
+	return pr
 }
 
 type listResponse[T any] struct {

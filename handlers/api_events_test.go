@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -856,7 +857,14 @@ func TestAPIEventList(t *testing.T) {
 		t.Errorf("newest event %+v, want e6 as published", top)
 	}
 
-	for _, q := range []string{"?limit=0", "?limit=x", "?limit=-3", "?cursor=!", "?cursor=" + url.QueryEscape("not base64!")} {
+	// A cursor Hookyard did not issue is refused, even well encoded: not an id, an id of
+	// another list, an event id with a character too many.
+	notIssued := []string{"garbage", f.acme.ID, e3 + "x"}
+	bad := []string{"?limit=0", "?limit=x", "?limit=-3", "?cursor=!", "?cursor=" + url.QueryEscape("not base64!")}
+	for _, c := range notIssued {
+		bad = append(bad, "?cursor="+base64.RawURLEncoding.EncodeToString([]byte(c)))
+	}
+	for _, q := range bad {
 		wantProblem(t, f.api(f.adminToken, http.MethodGet, "/api/v1/events"+q, nil), http.StatusBadRequest)
 	}
 	wantProblem(t, f.api("", http.MethodGet, "/api/v1/events", nil), http.StatusUnauthorized)

@@ -76,6 +76,8 @@ func asProblem(err error) (*Problem, bool) {
 		return p, true
 	case errors.Is(err, store.ErrNotFound):
 		return problem(http.StatusNotFound, "There is nothing here with that id."), true
+	case errors.Is(err, store.ErrBadCursor):
+		return errBadCursor(), true
 	case errors.Is(err, store.ErrLastAdmin):
 		return problem(http.StatusConflict, store.ErrLastAdmin.Error()), true
 	case store.WriteFault(err) != "":

@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -95,7 +93,10 @@ type DeliveryFilter struct {
 
 // ListDeliveries returns one page of deliveries, newest first.
 func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter, p Page) ([]Delivery, string, error) {
-	p = p.clamp()
+	p, err := p.forList("dlv")
+	if err != nil {
+		return nil, "", err
+	}
 	where, args := []string{`1 = 1`}, []any{}
 	if p.Cursor != "" {
 		where, args = append(where, `id < ?`), append(args, p.Cursor)
@@ -132,32 +133,10 @@ func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]Attempt, err
 	})
 }
 
-// PendingWork is a pending delivery with the event it carries, for the sender.
+// PendingWork is a pending delivery with the event it carries, handed to the sender (a resend).
 type PendingWork struct {
 	Delivery Delivery
 	Event    Event
-}
-
-// PendingDeliveries returns pending deliveries after the given id (for paging), oldest first,
-// with their events.
-func (s *Store) PendingDeliveries(ctx context.Context, afterID string, limit int) ([]PendingWork, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+deliveryColumnsOf("d.")+`, `+prefixed("e.", eventColumns)+`
-		FROM deliveries d JOIN events e ON e.id = d.event_id
-		WHERE d.status = 'pending' AND d.id > ? ORDER BY d.id LIMIT ?`, afterID, limit)
-	return collect(rows, err, func(row scanner) (PendingWork, error) {
-		var w PendingWork
-		var next, lease nullMS
-		var created, updated, evCreated int64
-		var prev, cur sql.NullString
-		d, e := &w.Delivery, &w.Event
-		err := row.Scan(&d.ID, &d.EventID, &d.WebhookID, &d.EventType, &d.Status, &d.Attempts, &next, &lease,
-			&d.LastStatusCode, &d.LastError, &d.ResendOf, &created, &updated,
-			&e.ID, &e.Type, &e.OrganizationID, &e.ProjectID, &prev, &cur, &e.PublisherID, &evCreated)
-		d.NextAttemptAt, d.LeaseUntil = next.time(), lease.time()
-		d.CreatedAt, d.UpdatedAt = fromMS(created), fromMS(updated)
-		e.PreviousValue, e.CurrentValue, e.CreatedAt = rawOrNull(prev), rawOrNull(cur), fromMS(evCreated)
-		return w, err
-	})
 }
 
 // ReleaseLeases frees every lease: called at start, when no other process can be sending
@@ -165,15 +144,6 @@ func (s *Store) PendingDeliveries(ctx context.Context, afterID string, limit int
 func (s *Store) ReleaseLeases(ctx context.Context) error {
 	_, err := s.write.ExecContext(ctx, `UPDATE deliveries SET lease_until = NULL, lease_owner = NULL WHERE status = 'pending' AND lease_until IS NOT NULL`)
 	return err
-}
-
-// ClaimDelivery leases a pending delivery for sending; false when it is no longer pending.
-func (s *Store) ClaimDelivery(ctx context.Context, id string, until time.Time) (bool, error) {
-	err := checkAffected(s.write.ExecContext(ctx, `UPDATE deliveries SET lease_until = ? WHERE id = ? AND status = 'pending'`, ms(until), id))
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, err
 }
 
 // CancelDelivery marks a pending delivery cancelled (its webhook is off or gone).

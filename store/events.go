@@ -264,7 +264,10 @@ type EventFilter struct {
 
 // ListEvents returns one page of events, newest first.
 func (s *Store) ListEvents(ctx context.Context, f EventFilter, p Page) ([]Event, string, error) {
-	p = p.clamp()
+	p, err := p.forList("evt")
+	if err != nil {
+		return nil, "", err
+	}
 	where, args := []string{`1 = 1`}, []any{}
 	if p.Cursor != "" {
 		where, args = append(where, `id < ?`), append(args, p.Cursor)
@@ -331,7 +334,14 @@ func (s *Store) ReclaimSpace(ctx context.Context, pages int) (stillFree int, err
 	if err := s.write.QueryRowContext(ctx, `PRAGMA auto_vacuum`).Scan(&mode); err != nil || mode != 2 {
 		return 0, err
 	}
-	if _, err := s.write.ExecContext(ctx, `PRAGMA incremental_vacuum(`+strconv.Itoa(pages)+`)`); err != nil {
+	// The pragma frees one page per step: read it to the end, or it stops after the first.
+	rows, err := s.write.QueryContext(ctx, `PRAGMA incremental_vacuum(`+strconv.Itoa(pages)+`)`)
+	if err != nil {
+		return 0, err
+	}
+	for rows.Next() {
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return 0, err
 	}
 	err = s.write.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&stillFree)

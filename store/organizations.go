@@ -40,7 +40,10 @@ func (s *Store) Organization(ctx context.Context, id string) (Organization, erro
 // ListOrganizations returns one page of organisations in creation order. With memberID set,
 // only the organisations that user belongs to.
 func (s *Store) ListOrganizations(ctx context.Context, memberID string, p Page) ([]Organization, string, error) {
-	p = p.clamp()
+	p, err := p.forList("org")
+	if err != nil {
+		return nil, "", err
+	}
 	q := `SELECT ` + orgColumns + ` FROM organizations WHERE id > ?`
 	args := []any{p.Cursor}
 	if memberID != "" {

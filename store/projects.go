@@ -52,7 +52,10 @@ type ProjectFilter struct {
 
 // ListProjects returns one page of projects in creation order.
 func (s *Store) ListProjects(ctx context.Context, f ProjectFilter, p Page) ([]Project, string, error) {
-	p = p.clamp()
+	p, err := p.forList("prj")
+	if err != nil {
+		return nil, "", err
+	}
 	where := []string{`p.id > ?`}
 	args := []any{p.Cursor}
 	if f.OrganizationID != "" {

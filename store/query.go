@@ -140,6 +140,32 @@ type Page struct {
 	Cursor string
 }
 
+// ErrBadCursor is returned for a page cursor the list did not issue.
+var ErrBadCursor = errors.New("not a cursor this list issued")
+
+// forList applies the list defaults and refuses a cursor that is not an id of the list's kind
+// (prefix): the lists issue only those as cursors.
+func (p Page) forList(prefix string) (Page, error) {
+	if p.Cursor != "" && !isID(prefix, p.Cursor) {
+		return p, ErrBadCursor
+	}
+	return p.clamp(), nil
+}
+
+// isID reports whether s has the shape of an id made with prefix.
+func isID(prefix, s string) bool {
+	rest, ok := strings.CutPrefix(s, prefix+"_")
+	if !ok || len(rest) != 26 {
+		return false
+	}
+	for _, c := range rest {
+		if !strings.ContainsRune(crockford, c) {
+			return false
+		}
+	}
+	return true
+}
+
 // clamp applies the list defaults: 50 rows, never more than 500.
 func (p Page) clamp() Page {
 	if p.Limit <= 0 {

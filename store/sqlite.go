@@ -30,7 +30,10 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	// _txlock=immediate: a transaction that reads then writes must hold the write lock from
 	// its start, or two of them fail at once with "database is locked".
 	params := "_journal_mode=WAL&_busy_timeout=5000&_synchronous=NORMAL&_foreign_keys=on"
-	dsn := "file:" + url.PathEscape(path) + "?" + params + "&_txlock=immediate"
+	// _auto_vacuum: a new database gives the space of pruned rows back to the filesystem, a
+	// little at a time (ReclaimSpace). The driver sets it before WAL mode, after which it
+	// could no longer be chosen; an existing database keeps the mode it was made with.
+	dsn := "file:" + url.PathEscape(path) + "?" + params + "&_txlock=immediate&_auto_vacuum=incremental"
 	write, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -43,15 +46,6 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	}
 	s := &Store{write: &conn{db: write, d: sqliteDialect}, d: sqliteDialect, now: time.Now, passwordCost: DefaultPasswordCost,
 		gate: &writeGate{}}
-	// A new database gives the space of pruned rows back to the filesystem, a little at a
-	// time (ReclaimSpace); the mode can only be chosen before the first table exists.
-	var tables int
-	if err := write.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master`).Scan(&tables); err == nil && tables == 0 {
-		if _, err := write.ExecContext(ctx, `PRAGMA auto_vacuum = INCREMENTAL`); err != nil {
-			write.Close()
-			return nil, openProblem(path, err)
-		}
-	}
 	if err := s.migrate(ctx, write, goose.DialectSQLite3, "migrations/sqlite"); err != nil {
 		write.Close()
 		if WriteFault(err) != "" || errors.Is(err, syscall.EROFS) {

@@ -96,7 +96,10 @@ func (s *Store) UserByToken(ctx context.Context, secret string) (User, APIToken,
 // ListTokens returns one page of the tokens of one user, or of everyone when userID is "",
 // newest first.
 func (s *Store) ListTokens(ctx context.Context, userID string, p Page) ([]APIToken, string, error) {
-	p = p.clamp()
+	p, err := p.forList("tok")
+	if err != nil {
+		return nil, "", err
+	}
 	where, args := tokenWhere(userID)
 	if p.Cursor != "" {
 		where, args = append(where, `t.id < ?`), append(args, p.Cursor)

@@ -179,14 +179,31 @@ func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
 	return scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 }
 
-// UserByEmail returns one user (e-mail compared without case) or ErrNotFound.
+// UserByEmail returns one user (e-mail compared without the case of ASCII letters) or
+// ErrNotFound.
 func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
-	return scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower(?)`, email))
+	return scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE lower(email) = ?`, lowerASCII(email)))
+}
+
+// lowerASCII folds A-Z to a-z and leaves every other character as it is: the case folding
+// of e-mail addresses, the same as lower() of the users.email column on both engines (SQLite
+// folds ASCII only; PostgreSQL too under the column's "C" collation, whatever the locale).
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // ListUsers returns one page of users in creation order.
 func (s *Store) ListUsers(ctx context.Context, p Page) ([]User, string, error) {
-	p = p.clamp()
+	p, err := p.forList("usr")
+	if err != nil {
+		return nil, "", err
+	}
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT `+userColumns+` FROM users WHERE id > ? ORDER BY id LIMIT ?`, p.Cursor, p.Limit+1)
 	return collectPage(rows, err, p, scanUser, func(u User) string { return u.ID })

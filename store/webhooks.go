@@ -226,7 +226,10 @@ func (f WebhookFilter) where() ([]string, []any) {
 
 // ListWebhooks returns one page of webhooks, oldest first.
 func (s *Store) ListWebhooks(ctx context.Context, f WebhookFilter, p Page) ([]Webhook, string, error) {
-	p = p.clamp()
+	p, err := p.forList("wh")
+	if err != nil {
+		return nil, "", err
+	}
 	where, args := f.where()
 	where, args = append(where, `id > ?`), append(args, p.Cursor)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE `+

@@ -46,13 +46,7 @@ func DSN(t testing.TB) string {
 // with one loud line, except under CI=true, where it fails.
 func Postgres(t testing.TB) string {
 	t.Helper()
-	server := os.Getenv("HOOKYARD_TEST_POSTGRES")
-	if server == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("HOOKYARD_TEST_POSTGRES is not set: under CI=true the PostgreSQL tests must run (.ci/run sets it)")
-		}
-		t.Skip("SKIPPED LOUDLY: set HOOKYARD_TEST_POSTGRES=postgres://… to run the PostgreSQL tests")
-	}
+	server := PostgresServer(t)
 	admin, err := sql.Open("pgx", server)
 	if err != nil {
 		t.Fatalf("HOOKYARD_TEST_POSTGRES: %v", err)
@@ -62,9 +56,15 @@ func Postgres(t testing.TB) string {
 	name := "t_" + hex.EncodeToString(b[:])
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
-		admin.Close()
-		t.Fatalf("create test database on %s: %v", server, err)
+	// A linguistic collation, as most servers have (initdb takes the system's locale): the
+	// store must not depend on the C order this machine's cluster happens to use.
+	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE template0 ENCODING 'UTF8'
+		LOCALE_PROVIDER icu ICU_LOCALE 'en-US'`); err != nil {
+		t.Logf("the server has no ICU collations (%v): the test database gets the server's default locale", err)
+		if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
+			admin.Close()
+			t.Fatalf("create test database on %s: %v", server, err)
+		}
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -80,6 +80,22 @@ func Postgres(t testing.TB) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// PostgresServer returns the URL of the server HOOKYARD_TEST_POSTGRES names. Without the
+// variable the test skips with one loud line, except under CI=true, where it fails; a test
+// whose sub-tests each call Postgres calls it first, so that a run without a server says so
+// once.
+func PostgresServer(t testing.TB) string {
+	t.Helper()
+	server := os.Getenv("HOOKYARD_TEST_POSTGRES")
+	if server == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("HOOKYARD_TEST_POSTGRES is not set: under CI=true the PostgreSQL tests must run (.ci/run sets it)")
+		}
+		t.Skip("SKIPPED LOUDLY: set HOOKYARD_TEST_POSTGRES=postgres://… to run the PostgreSQL tests")
+	}
+	return server
 }
 
 // Raw opens the database dsn names directly, for tests that read or change what no store
