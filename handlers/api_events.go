@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -73,6 +75,9 @@ func (s *Server) publish(c echo.Context, body []byte, in []delivery.EventInput, 
 	if key := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key")); key != "" {
 		if len(key) > 255 {
 			return problem(http.StatusBadRequest, "Idempotency-Key may be at most 255 characters.")
+		}
+		if !utf8.ValidString(key) || strings.ContainsFunc(key, unicode.IsControl) {
+			return problem(http.StatusBadRequest, "Idempotency-Key must be printable text (UTF-8, no control characters).")
 		}
 		// Keys are per user and per endpoint: a batch never answers with a single publish.
 		// The fingerprint tells a retry of the same request from another request reusing the key.

@@ -1197,3 +1197,19 @@ func TestOpenAPIMatchesEventAndDeliveryResponses(t *testing.T) {
 		t.Errorf("POST /events does not document Idempotency-Key and Idempotent-Replayed")
 	}
 }
+
+// An Idempotency-Key that is not printable text is refused before anything is stored (on
+// PostgreSQL its bytes would not even fit the key's text column).
+func TestAPIPublishRefusesUnprintableIdempotencyKey(t *testing.T) {
+	f := newWebhookFixture(t)
+	body := map[string]any{"event": "TODO_CREATED", "projectId": f.alpha.ID}
+	for _, key := range []string{"k\xff", "tab\there"} {
+		r := f.publishWithKey(t, f.adminToken, "/api/v1/events", key, body)
+		if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "Idempotency-Key") {
+			t.Errorf("key %q: status %d, want 400 naming Idempotency-Key\n%s", key, r.Status, r.Body)
+		}
+	}
+	if n := len(f.storedEvents(t)); n != 0 {
+		t.Errorf("%d events stored, want none", n)
+	}
+}
