@@ -1,8 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -144,8 +148,12 @@ func (s *Store) RecordAttempts(ctx context.Context, outs []AttemptOutcome) ([]st
 				}
 			}
 		}
-		for key, h := range hours {
-			if err := addHour(ctx, tx, key[0], *h); err != nil {
+		// In key order: two batches touching the same webhooks (on PostgreSQL, while a shard
+		// changes hands) then lock their rows in the same order and cannot deadlock.
+		for _, key := range slices.SortedFunc(maps.Keys(hours), func(a, b [2]string) int {
+			return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1]))
+		}) {
+			if err := addHour(ctx, tx, key[0], *hours[key]); err != nil {
 				return err
 			}
 		}
