@@ -44,6 +44,9 @@ const fenced = `(? = '' OR lease_owner IS NULL OR lease_owner = ?)`
 // ids of the webhooks it switched off. An outcome for a delivery that is no longer pending
 // (cancelled meanwhile) keeps its attempt and changes nothing else.
 func (s *Store) RecordAttempts(ctx context.Context, outs []AttemptOutcome) ([]string, error) {
+	// Webhook by webhook (keeping each one's order): concurrent batches lock rows in one order.
+	outs = slices.Clone(outs)
+	slices.SortStableFunc(outs, func(a, b AttemptOutcome) int { return strings.Compare(a.Attempt.WebhookID, b.Attempt.WebhookID) })
 	var disabled []string
 	err := s.withTx(ctx, true, func(tx *Tx) error {
 		disabled = disabled[:0]
