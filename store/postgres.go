@@ -20,8 +20,8 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", redactURL(dsn), err)
 	}
-	db.SetMaxOpenConns(32)
-	db.SetMaxIdleConns(32)
+	db.SetMaxOpenConns(12) // a few writers (publishes, results, claims, leases) and reads; 12 × nodes stay well under max_connections
+	db.SetMaxIdleConns(12)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
