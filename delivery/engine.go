@@ -145,11 +145,20 @@ func (e *Engine) Start(ctx context.Context) error {
 		return err
 	}
 	e.started = true
-	e.loops.Add(4)
+	e.loops.Add(3)
 	go func() { defer e.loops.Done(); e.disp.run(e.stop) }()
 	go func() { defer e.loops.Done(); e.claimLoop() }()
-	go func() { defer e.loops.Done(); e.commits.run() }()
 	go func() { defer e.loops.Done(); e.results.run() }()
+	// SQLite takes one writer at a time, so one committer groups everything; PostgreSQL
+	// commits side by side, so several committers keep its round trips from queueing.
+	committers := 1
+	if e.store.Shared() {
+		committers = 4
+	}
+	for range committers {
+		e.loops.Add(1)
+		go func() { defer e.loops.Done(); e.commits.run() }()
+	}
 	for range e.cfg.Workers {
 		e.workers.Add(1)
 		go e.sender()
