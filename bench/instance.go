@@ -20,7 +20,12 @@ import (
 // the server starts (userID is the bench user's) and returns the projects to publish to;
 // without it the instance gets an organisation and a project through the API.
 func (b *bench) instance(name string, seed func(db, userID string) ([]string, error)) (*bench, error) {
-	db := filepath.Join(b.dir, name+".db")
+	return b.instanceOn(name, filepath.Join(b.dir, name+".db"), seed)
+}
+
+// instanceOn is instance on the given database: an SQLite file or a postgres:// URL (a
+// database of its own, which close drops).
+func (b *bench) instanceOn(name, db string, seed func(db, userID string) ([]string, error)) (*bench, error) {
 	token, userID, err := prepareDB(b.bin, db)
 	if err != nil {
 		return nil, err
@@ -48,10 +53,10 @@ func (b *bench) instance(name string, seed func(db, userID string) ([]string, er
 
 // start starts the instance's server on its database (again, after a stop or a kill); it
 // returns once the server listens.
-func (b *bench) start() error {
+func (b *bench) start(extra ...string) error {
 	b.starts++
 	srv, err := startServer(b.bin, b.db, filepath.Join(b.dir, fmt.Sprintf("%s-%d.log", b.name, b.starts)),
-		b.o.cpuProfile != "", b.o.serveArgs())
+		b.o.cpuProfile != "", append(b.o.serveArgs(), extra...))
 	if err != nil {
 		return err
 	}
@@ -66,6 +71,10 @@ func (b *bench) start() error {
 // close stops the instance's server and removes its database.
 func (b *bench) close() {
 	b.srv.stop()
+	if isPostgres(b.db) {
+		dropDatabase(b.db)
+		return
+	}
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		_ = os.Remove(b.db + suffix)
 	}

@@ -52,15 +52,23 @@ type options struct {
 	matchDuration time.Duration
 	matchRate     int
 	killAfter     time.Duration
+	// The runs on PostgreSQL (issues 11 and 12).
+	pg    string
+	nodes int
 }
 
 // allRuns are the runs -runs may name, in the order they are made.
 var allRuns = []string{"baseline", "throughput", "singlepublish", "batchsteady", "latency", "fanout", "isolation", "page",
-	"match", "kill9", "backlog", "restart"}
+	"match", "kill9", "backlog", "restart", "postgres", "cluster"}
+
+// pgRuns are the runs that need -pg (and are made only when asked for).
+var pgRuns = []string{"postgres", "cluster"}
 
 // profiled are the runs -profile-run may name.
 var profiled = []string{"single", "batch", "mixed", "singlepublish", "batchsteady", "latency", "isolation",
-	"match", "match5k", "kill9", "backlog", "restart"}
+	"match", "match5k", "kill9", "backlog", "restart",
+	"sqlite-latency", "sqlite-single", "sqlite-batch", "postgres-latency", "postgres-single", "postgres-batch",
+	"cluster-1node", "cluster-3nodes", "cluster-latency"}
 
 // serveArgs are the extra flags of hookyard serve: room for the fan-out webhooks beside the
 // others under the per-person quota, then -serve-flags (a flag given twice: the last wins).
@@ -85,7 +93,9 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, server log)")
 	flag.StringVar(&o.latencyCSV, "latency-csv", "", "write each event of the latency run (publish start in Unix ns, latency in µs) to this file")
 	flag.StringVar(&o.serveFlags, "serve-flags", "", "extra flags for hookyard serve, space-separated (e.g. \"--per-webhook-concurrency 32\")")
-	flag.StringVar(&o.runs, "runs", strings.Join(allRuns, ","), "runs to make, comma-separated (figures of the others are 0; the ratios add baseline, restart adds backlog)")
+	flag.StringVar(&o.pg, "pg", "", "a PostgreSQL server URL (e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable): adds the postgres run (latency and throughput on PostgreSQL beside SQLite), each on a database of its own created there and dropped after")
+	flag.IntVar(&o.nodes, "nodes", 0, "with -pg, adds the cluster run: this many nodes (at least 2) on one PostgreSQL database")
+	flag.StringVar(&o.runs, "runs", strings.Join(slices.DeleteFunc(slices.Clone(allRuns), func(r string) bool { return slices.Contains(pgRuns, r) }), ","), "runs to make, comma-separated (figures of the others are 0; the ratios add baseline, restart adds backlog)")
 	flag.IntVar(&o.backlog, "backlog", 1_000_000, "pending deliveries in the backlog and restart runs")
 	flag.DurationVar(&o.slowAnswer, "slow-answer", 200*time.Millisecond, "how long the slow receiver of the backlog run takes to answer")
 	flag.Int64Var(&o.steadyBacklog, "steady-max-backlog", 250_000, "the batch-steady run's publishers pause only while more deliveries than this wait")
@@ -94,6 +104,21 @@ func main() {
 	flag.IntVar(&o.matchRate, "match-rate", 500, "deliveries per second in the matching runs (events/s = this / webhooks matching each)")
 	flag.DurationVar(&o.killAfter, "kill-after", 3*time.Second, "load before the kill -9 (after 1s of warm-up)")
 	flag.Parse()
+	given := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if o.pg != "" && !given["runs"] {
+		o.runs += ",postgres"
+	}
+	if o.nodes > 0 && !given["runs"] {
+		o.runs += ",cluster"
+	}
+	if (o.selected("postgres") || o.selected("cluster")) && o.pg == "" {
+		fmt.Fprintln(os.Stderr, "bench: the postgres and cluster runs need -pg postgres://… (a server where the bench may create databases)")
+		os.Exit(2)
+	}
+	if o.selected("cluster") && o.nodes < 2 {
+		o.nodes = 3
+	}
 	for _, r := range strings.Split(o.runs, ",") {
 		if !slices.Contains(allRuns, r) {
 			fmt.Fprintf(os.Stderr, "bench: -runs: unknown run %q (known: %s)\n", r, strings.Join(allRuns, ", "))
@@ -145,7 +170,27 @@ type figures struct {
 	Backlog1MRSSMB              float64 `json:"backlog_1m_rss_mb"`
 	Restart1MPendingS           float64 `json:"restart_1m_pending_s"`
 	Restart1MRSSMB              float64 `json:"restart_1m_rss_mb"`
-	LoadAverage1m               float64 `json:"load_average_1m"` // /proc/loadavg at the end
+	// From the PostgreSQL issue (11): the same runs on both engines, fresh servers each.
+	SQLiteLatencyP50Ms           float64 `json:"sqlite_latency_p50_ms,omitempty"`
+	SQLiteLatencyP99Ms           float64 `json:"sqlite_latency_p99_ms,omitempty"`
+	PostgresLatencyP50Ms         float64 `json:"postgres_latency_p50_ms,omitempty"`
+	PostgresLatencyP99Ms         float64 `json:"postgres_latency_p99_ms,omitempty"`
+	SQLiteSingleDeliveriesPerS   float64 `json:"sqlite_single_deliveries_per_s,omitempty"`
+	PostgresSingleDeliveriesPerS float64 `json:"postgres_single_deliveries_per_s,omitempty"`
+	PostgresSingleRatio          float64 `json:"postgres_single_ratio,omitempty"` // PostgreSQL / SQLite
+	SQLiteBatchDeliveriesPerS    float64 `json:"sqlite_batch_deliveries_per_s,omitempty"`
+	PostgresBatchDeliveriesPerS  float64 `json:"postgres_batch_deliveries_per_s,omitempty"`
+	PostgresBatchRatio           float64 `json:"postgres_batch_ratio,omitempty"`
+	// From the cluster issue (12).
+	ClusterNodes                 int     `json:"cluster_nodes,omitempty"`
+	ClusterCrossNodeP50Ms        float64 `json:"cluster_cross_node_p50_ms,omitempty"`
+	ClusterCrossNodeP99Ms        float64 `json:"cluster_cross_node_p99_ms,omitempty"`
+	ClusterSameNodeP99Ms         float64 `json:"cluster_same_node_p99_ms,omitempty"`
+	ClusterOneNodeDeliveriesPerS float64 `json:"cluster_1_node_deliveries_per_s,omitempty"`
+	ClusterDeliveriesPerS        float64 `json:"cluster_deliveries_per_s,omitempty"`
+	ClusterDeliveriesRatio       float64 `json:"cluster_deliveries_ratio,omitempty"` // several nodes / one
+	ClusterTakeoverS             float64 `json:"cluster_takeover_s,omitempty"`
+	LoadAverage1m                float64 `json:"load_average_1m"` // /proc/loadavg at the end
 }
 
 // row is one line of the printed table.
@@ -261,6 +306,19 @@ type bench struct {
 	pacingLag time.Duration
 	// calls are how long each publish call of the last steady run took (under its mutex).
 	calls []time.Duration
+	// spread, when set, are the clients of several nodes that publishers use in turn;
+	// via is which of them the last steady run published each event to, by event id.
+	spread []*client
+	via    map[string]int
+}
+
+// publisher is the client the i-th publisher (or call) publishes through: spread in turn
+// when set, else a client of this server.
+func (b *bench) publisher(i, conns int) *client {
+	if len(b.spread) > 0 {
+		return b.spread[i%len(b.spread)]
+	}
+	return newClient(b.srv.base, b.api.token, conns)
 }
 
 // settle waits until the server has nothing pending, or nothing moves for a second (what
@@ -367,6 +425,9 @@ func (b *bench) all() error {
 		{"match", b.match},
 		{"kill9", b.kill9},
 		{"backlog", b.backlogRun},
+		// On PostgreSQL, on servers of their own.
+		{"postgres", b.postgres},
+		{"cluster", b.cluster},
 	}
 	for _, s := range steps {
 		if !b.o.selected(strings.ReplaceAll(s.name, "-", "")) {
@@ -550,9 +611,8 @@ func (b *bench) throughputRun(name string, singles, batches int, maxBacklog int6
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var failed atomic.Value
-	publisher := func(batch bool) {
+	publisher := func(batch bool, c *client) {
 		defer wg.Done()
-		c := newClient(b.srv.base, b.api.token, 8)
 		for {
 			select {
 			case <-stop:
@@ -582,13 +642,9 @@ func (b *bench) throughputRun(name string, singles, batches int, maxBacklog int6
 			}
 		}
 	}
-	for range singles {
+	for i := range singles + batches {
 		wg.Add(1)
-		go publisher(false)
-	}
-	for range batches {
-		wg.Add(1)
-		go publisher(true)
+		go publisher(i >= singles, b.publisher(i, 8))
 	}
 	time.Sleep(warm)
 	profiled := b.srv.profile(name, b.o, b.o.throughput)
@@ -625,10 +681,13 @@ func (b *bench) throughputRun(name string, singles, batches int, maxBacklog int6
 // so that a slow answer does not delay the next one, and returns when each call started, by
 // event id.
 func (b *bench) steady(rate int, d time.Duration) (map[string]time.Time, error) {
-	c := newClient(b.srv.base, b.api.token, 256)
+	clients := []*client{newClient(b.srv.base, b.api.token, 256)}
+	if len(b.spread) > 0 {
+		clients = b.spread
+	}
 	var mu sync.Mutex
 	starts := map[string]time.Time{}
-	b.pacingLag, b.calls = 0, nil
+	b.pacingLag, b.calls, b.via = 0, nil, map[string]int{}
 	var failed atomic.Value
 	var wg sync.WaitGroup
 	every := time.Second / time.Duration(rate)
@@ -643,7 +702,7 @@ func (b *bench) steady(rate int, d time.Duration) (map[string]time.Time, error) 
 		go func() {
 			defer wg.Done()
 			t := time.Now()
-			id, _, err := b.publishOne(c)
+			id, _, err := b.publishOne(clients[i%len(clients)])
 			if err != nil {
 				failed.Store(err)
 				return
@@ -651,6 +710,7 @@ func (b *bench) steady(rate int, d time.Duration) (map[string]time.Time, error) 
 			took := time.Since(t)
 			mu.Lock()
 			starts[id] = t
+			b.via[id] = i % len(clients)
 			b.calls = append(b.calls, took)
 			// How late this program itself started the call: a large lag means the machine
 			// stalled everyone, not only the server.
@@ -681,20 +741,27 @@ func (b *bench) latencies(starts map[string]time.Time, webhook string) ([]time.D
 	}
 }
 
-func (b *bench) latency() error {
+// latencyRun publishes at -latency-rate for -latency-duration and returns each event's
+// latency to its first arrival, the events' starts and the CPU note.
+func (b *bench) latencyRun(name string) (lat []time.Duration, starts map[string]time.Time, cpuNote string, err error) {
 	b.recv.reset(true)
 	defer b.recv.setTracking(false)
-	profiled := b.srv.profile("latency", b.o, b.o.latency)
+	profiled := b.srv.profile(name, b.o, b.o.latency)
 	cpu := b.cpuMeter()
-	starts, err := b.steady(b.o.latencyRate, b.o.latency)
+	starts, err = b.steady(b.o.latencyRate, b.o.latency)
 	if err != nil {
-		return err
+		return nil, nil, "", err
 	}
-	cpuNote := cpu()
+	cpuNote = cpu()
 	if err := profiled(); err != nil {
-		return err
+		return nil, nil, "", err
 	}
-	lat, err := b.latencies(starts, "")
+	lat, err = b.latencies(starts, "")
+	return lat, starts, cpuNote, err
+}
+
+func (b *bench) latency() error {
+	lat, starts, cpuNote, err := b.latencyRun("latency")
 	if err != nil {
 		return err
 	}
