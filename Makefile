@@ -19,8 +19,8 @@ generate: ## regenerate templ views (commit the *_templ.go files)
 build: ## a single binary in bin/
 	go build -o bin/hookyard .
 
-bench: ## print performance figures
-	go run ./bench
+bench: ## print performance figures (BENCH_FLAGS='-pg postgres://… -nodes 3 -runs postgres,cluster' adds PostgreSQL and several nodes)
+	go run ./bench $(BENCH_FLAGS)
 
 lint: ## formatting, vet and staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
