@@ -22,6 +22,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -48,10 +50,18 @@ func main() {
 		return
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "hookyard:", err)
+		if !errors.As(err, new(loggedError)) {
+			fmt.Fprintln(os.Stderr, "hookyard:", err)
+		}
 		os.Exit(exitCode(err))
 	}
 }
+
+// loggedError was already written to the log (with --log-format json, as a JSON record), so
+// main does not print it again.
+type loggedError struct{ error }
+
+func (e loggedError) Unwrap() error { return e.error }
 
 // usageError is a flag or HOOKYARD_* variable given wrong: the process exits 2, as for a
 // flag the flag package cannot parse.
@@ -79,45 +89,71 @@ Usage:
                                     (an SQLite file or a postgres:// URL; stop the server first)
   hookyard backup --to FILE         write a consistent copy of the SQLite database, even while
                                     it is serving (PostgreSQL: use pg_dump)
-  hookyard version                  print the version
+  hookyard version                  print the version (also --version)
+  hookyard help                     print this (also -h, --help)
 
 Every flag can also be set as HOOKYARD_<NAME> (e.g. --allow-private-targets is
-HOOKYARD_ALLOW_PRIVATE_TARGETS). Run "hookyard serve -h" for the server flags.
+HOOKYARD_ALLOW_PRIVATE_TARGETS). Run "hookyard <command> -h" for a command's flags,
+e.g. "hookyard serve -h" for the server's.
 `
 
+// synopses are the first line of each command's -h.
+var synopses = map[string]string{
+	"serve":     "hookyard [serve] [flags]: start the server",
+	"user add":  "hookyard user add --email E --name N [--admin] [--password P]: add a user (password read from stdin when not given)",
+	"token add": "hookyard token add --email E --name N: create an API token for a user and print it once",
+	"copy":      "hookyard copy --from SRC --to DST: copy a whole installation into a new, empty database",
+	"backup":    "hookyard backup --to FILE: write a consistent copy of the SQLite database, even while it serves",
+}
+
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "help", "-h", "-help", "--help":
+			if len(args) > 1 {
+				return usageError{fmt.Errorf("unexpected argument %q: for a command's flags run \"hookyard %s -h\"", args[1], args[1])}
+			}
+			fmt.Fprint(stdout, usage)
+			return nil
+		case "version", "-version", "--version":
+			if len(args) > 1 {
+				return usageError{fmt.Errorf("unexpected argument %q: %s takes none", args[1], args[0])}
+			}
+			fmt.Fprintln(stdout, "hookyard", version)
+			return nil
+		}
+	}
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
 	case "serve":
-		cfg, err := parseServe(args, os.Environ(), stderr)
-		if err != nil {
-			return err
+		cfg, err := parseServe(args, os.Environ(), stdout)
+		if err == nil {
+			err = serve(ctx, cfg, stdout)
 		}
-		return serve(ctx, cfg, stdout)
+		if err != nil && cfg.LogFormat == "json" {
+			// Every line is a JSON object, the last words included.
+			newLogger("json", stderr).Error("hookyard cannot run", "err", err.Error())
+			return loggedError{err}
+		}
+		return err
 	case "user", "token":
 		if len(args) == 0 || args[0] != "add" {
-			return fmt.Errorf("unknown command %q; did you mean %q?", strings.TrimSpace(cmd+" "+strings.Join(args[:min(1, len(args))], " ")), cmd+" add")
+			return usageError{fmt.Errorf("unknown command %q; did you mean %q?", strings.TrimSpace(cmd+" "+strings.Join(args[:min(1, len(args))], " ")), cmd+" add")}
 		}
 		if cmd == "user" {
-			return userAdd(ctx, args[1:], stdin, stdout, stderr)
+			return userAdd(ctx, args[1:], stdin, stdout)
 		}
-		return tokenAdd(ctx, args[1:], stdout, stderr)
+		return tokenAdd(ctx, args[1:], stdout)
 	case "copy":
-		return copyInstallation(ctx, args, stdout, stderr)
+		return copyInstallation(ctx, args, stdout)
 	case "backup":
-		return backup(ctx, args, stdout, stderr)
-	case "version":
-		fmt.Fprintln(stdout, "hookyard", version)
-		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
+		return backup(ctx, args, stdout)
 	}
 	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", cmd)
+	return usageError{fmt.Errorf("unknown command %q; the commands are listed above", cmd)}
 }
 
 // Config is everything `hookyard serve` is told, validated once.
@@ -149,15 +185,32 @@ func envName(flagName string) string {
 	return "HOOKYARD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
+// newFlagSet makes the flags of one command. Parse errors are worded by parseFlags, and -h
+// is printed by it, so the flag package itself prints nothing.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
 // parseFlags parses args, then fills every flag not given on the command line from its
 // HOOKYARD_* variable. A variable that names no flag of any command is an error, so a typo
-// does not silently fall back to a default.
-func parseFlags(fs *flag.FlagSet, args []string, env lookupEnv) error {
-	if err := fs.Parse(args); err != nil {
+// does not silently fall back to a default. -h prints the command's synopsis and flags to
+// help and returns flag.ErrHelp; any other problem is a usageError naming the flag (or the
+// variable) and what is wrong with its value.
+func parseFlags(fs *flag.FlagSet, args []string, env lookupEnv, help io.Writer) error {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(help, "Usage: %s\n\nFlags (each also read from HOOKYARD_<NAME>):\n", synopses[fs.Name()])
+		fs.SetOutput(help)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
 		return err
+	} else if err != nil {
+		return usageError{explainFlagError(fs, err)}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return usageError{fmt.Errorf("unexpected argument %q: %q takes only flags (see \"hookyard %s -h\")", fs.Arg(0), fs.Name(), fs.Name())}
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
@@ -167,12 +220,54 @@ func parseFlags(fs *flag.FlagSet, args []string, env lookupEnv) error {
 			return
 		}
 		if v, ok := env(envName(f.Name)); ok {
+			problem := explainValue(f, v)
 			if err := fs.Set(f.Name, v); err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: %w", envName(f.Name), v, err))
+				errs = append(errs, fmt.Errorf("%s (for --%s): %s", envName(f.Name), f.Name, problem))
 			}
 		}
 	})
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return usageError{err}
+	}
+	return nil
+}
+
+// flagValueError matches the flag package's message for a value it cannot read.
+var flagValueError = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:flag )?-([^:]+): `)
+
+// explainFlagError words an error of the flag package with the flag's name and what is wrong,
+// instead of "parse error".
+func explainFlagError(fs *flag.FlagSet, err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return fmt.Errorf("unknown flag --%s; the flags are listed by \"hookyard %s -h\"", strings.TrimPrefix(name, "-"), fs.Name())
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return fmt.Errorf("--%s needs a value, as in --%s=VALUE", strings.TrimPrefix(name, "-"), strings.TrimPrefix(name, "-"))
+	}
+	if m := flagValueError.FindStringSubmatch(msg); m != nil {
+		if f := fs.Lookup(m[2]); f != nil {
+			return fmt.Errorf("--%s: %s", f.Name, explainValue(f, m[1]))
+		}
+	}
+	return err
+}
+
+// explainValue says what kind of value a flag takes, for a value it cannot read.
+func explainValue(f *flag.Flag, v string) string {
+	var kind any
+	if g, ok := f.Value.(flag.Getter); ok {
+		kind = g.Get()
+	}
+	switch kind.(type) {
+	case bool:
+		return fmt.Sprintf("%q is not true or false", v)
+	case int, int64, uint, uint64:
+		return fmt.Sprintf("%q is not a whole number", v)
+	case time.Duration:
+		return fmt.Sprintf("%q is not a duration such as 10s, 5m or 1h30m", v)
+	}
+	return fmt.Sprintf("%q cannot be used", v)
 }
 
 // unknownEnv finds HOOKYARD_* variables that name no flag, such as a mistyped one.
@@ -200,9 +295,8 @@ type serveFlags struct {
 	maxWebhooks                                  *int
 }
 
-func newServeFlags(out io.Writer) serveFlags {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(out)
+func newServeFlags() serveFlags {
+	fs := newFlagSet("serve")
 	return serveFlags{
 		fs:             fs,
 		addr:           fs.String("addr", ":8080", "address to listen on"),
@@ -226,16 +320,17 @@ func newServeFlags(out io.Writer) serveFlags {
 	}
 }
 
-// parseServe reads the serve flags from args and environ (KEY=value lines, as os.Environ).
-func parseServe(args, environ []string, stderr io.Writer) (Config, error) {
+// parseServe reads the serve flags from args and environ (KEY=value lines, as os.Environ);
+// -h prints them to help.
+func parseServe(args, environ []string, help io.Writer) (Config, error) {
 	env := map[string]string{}
 	for _, kv := range environ {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
-	f := newServeFlags(stderr)
-	if err := parseFlags(f.fs, args, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
-		return Config{}, usageError{err}
+	f := newServeFlags()
+	if err := parseFlags(f.fs, args, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, help); err != nil {
+		return Config{}, err
 	}
 	if err := unknownEnv(f.fs, environ); err != nil {
 		return Config{}, usageError{err}
@@ -399,11 +494,16 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	client := delivery.NewClient(delivery.ClientOptions{AllowPrivate: cfg.AllowPrivateTargets,
 		Timeout: cfg.RequestTimeout, UserAgent: "Hookyard/" + version})
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hookyard_build_info", Help: "Always 1; the labels say which build is running.",
+			ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version(), "store": storeEngine(cfg.DB)}},
+			func() float64 { return 1 }))
 	mailer := delivery.NewMailer(cfg.SMTPURL, cfg.SMTPFrom, cfg.BaseURL.String(), st, log)
+	metrics := delivery.NewMetrics(reg, st, delivery.MetricsConfig{RetrySchedule: cfg.RetrySchedule,
+		RequestTimeout: cfg.RequestTimeout, Workers: cfg.Workers})
 	engine := delivery.NewEngine(st, client, delivery.Config{
 		RetrySchedule: cfg.RetrySchedule, Workers: cfg.Workers, PerWebhook: cfg.PerWebhookConcurrency,
-		RequestTimeout: cfg.RequestTimeout, Logger: log, Metrics: delivery.NewMetrics(reg, st),
+		RequestTimeout: cfg.RequestTimeout, Logger: log, Metrics: metrics,
 		OnDisabled: mailer.WebhooksDisabled, NodeName: cfg.NodeName,
 	})
 	if err := engine.Start(ctx); err != nil {
@@ -415,7 +515,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	}
 	opts := handlers.Options{BaseURL: cfg.BaseURL, Version: version, Logger: log,
 		AllowPrivateTargets: cfg.AllowPrivateTargets, Outbound: client, Engine: engine,
-		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), MaxPayload: cfg.MaxPayload,
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), MetricsRegisterer: reg, MaxPayload: cfg.MaxPayload,
 		TrustedProxies: cfg.TrustedProxies, MetricsToken: cfg.MetricsToken,
 		MaxWebhooksPerUser: cfg.MaxWebhooksPerUser}
 	if users == 0 {
@@ -427,17 +527,14 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
 	base := strings.TrimSuffix(cfg.BaseURL.String(), "/")
-	log.Info("hookyard started", "version", version, "addr", ln.Addr().String(), "db", cfg.DB)
-	if opts.SetupToken != "" {
-		fmt.Fprintf(stdout, "\n  Hookyard is running. Create the first admin account here:\n\n    %s/setup?token=%s\n\n", base, opts.SetupToken)
-	} else {
-		fmt.Fprintf(stdout, "\n  Hookyard is running. Open %s/ and sign in.\n\n", base)
-	}
+	log.Info("hookyard started", "version", version, "addr", ln.Addr().String(), "db", redactedDSN(cfg.DB))
+	announce(log, cfg.LogFormat, stdout, base, opts.SetupToken)
 
 	select {
 	case err := <-served:
@@ -459,6 +556,37 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
 	return nil
 }
 
+// storeEngine names the storage engine a --db value opens, for hookyard_build_info.
+func storeEngine(dsn string) string {
+	if store.IsPostgres(dsn) {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// announce says where to go now: the one-time setup link while no user exists, else the
+// address to sign in at. In text a banner for people; in JSON a log record like every line.
+func announce(log *slog.Logger, format string, stdout io.Writer, base, setupToken string) {
+	switch {
+	case format == "json" && setupToken != "":
+		log.Info("create the first admin account at the setup link", "setupURL", base+"/setup?token="+setupToken)
+	case format == "json":
+		log.Info("open Hookyard and sign in", "url", base+"/")
+	case setupToken != "":
+		fmt.Fprintf(stdout, "\n  Hookyard is running. Create the first admin account here:\n\n    %s/setup?token=%s\n\n", base, setupToken)
+	default:
+		fmt.Fprintf(stdout, "\n  Hookyard is running. Open %s/ and sign in.\n\n", base)
+	}
+}
+
+// redactedDSN is a --db value fit for the log: a PostgreSQL URL without its password.
+func redactedDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && store.IsPostgres(dsn) {
+		return u.Redacted()
+	}
+	return dsn
+}
+
 // listenerURL is the URL people on this machine use to reach a listener.
 func listenerURL(a net.Addr) *url.URL {
 	host, port, _ := net.SplitHostPort(a.String())
@@ -469,36 +597,36 @@ func listenerURL(a net.Addr) *url.URL {
 }
 
 // dbFlags are the flags of the subcommands that only open the database.
-func dbFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs, fs.String("db", "data/hookyard.db", "database: an SQLite file or a postgres:// URL")
+func dbFlags(name string) (*flag.FlagSet, *string) {
+	fs := newFlagSet(name)
+	return fs, fs.String("db", "data/hookyard.db", "SQLite database file or postgres:// URL")
 }
 
-func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, db := dbFlags("user add", stderr)
+func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs, db := dbFlags("user add")
 	email := fs.String("email", "", "e-mail address (required)")
 	name := fs.String("name", "", "display name (required)")
 	admin := fs.Bool("admin", false, "make the user an admin")
 	password := fs.String("password", "", "password (read from stdin when not given)")
-	if err := parseFlags(fs, args, envOnly("db")); err != nil {
+	if err := parseFlags(fs, args, envOnly("db"), stdout); err != nil {
 		return err
 	}
 	if *password == "" {
 		line, err := bufio.NewReader(stdin).ReadString('\n')
 		if err != nil && line == "" {
-			return errors.New("no password: pass --password or write it on stdin")
+			return usageError{errors.New("no password: pass --password or write it on stdin")}
 		}
 		*password = strings.TrimRight(line, "\r\n")
 	}
-	var problems []string
-	for _, p := range []string{store.ValidateEmail(*email), store.ValidateName(*name), store.ValidatePassword(*password)} {
-		if p != "" {
-			problems = append(problems, p)
+	var problems []error
+	for _, p := range []struct{ flag, problem string }{{"--email", store.ValidateEmail(*email)},
+		{"--name", store.ValidateName(*name)}, {"--password (or stdin)", store.ValidatePassword(*password)}} {
+		if p.problem != "" {
+			problems = append(problems, fmt.Errorf("%s: %s", p.flag, p.problem))
 		}
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("cannot add user: %s", strings.Join(problems, " "))
+		return usageError{fmt.Errorf("cannot add user: %w", errors.Join(problems...))}
 	}
 	st, err := store.Open(ctx, *db)
 	if err != nil {
@@ -525,15 +653,21 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	return nil
 }
 
-func tokenAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, db := dbFlags("token add", stderr)
+func tokenAdd(ctx context.Context, args []string, stdout io.Writer) error {
+	fs, db := dbFlags("token add")
 	email := fs.String("email", "", "e-mail of the user the token acts as (required)")
 	name := fs.String("name", "", "what the token is for (required)")
-	if err := parseFlags(fs, args, envOnly("db")); err != nil {
+	if err := parseFlags(fs, args, envOnly("db"), stdout); err != nil {
 		return err
 	}
-	if *email == "" || strings.TrimSpace(*name) == "" {
-		return errors.New("both --email and --name are required")
+	var missing []error
+	for _, f := range []struct{ flag, value string }{{"--email", *email}, {"--name", strings.TrimSpace(*name)}} {
+		if f.value == "" {
+			missing = append(missing, fmt.Errorf("%s is required", f.flag))
+		}
+	}
+	if len(missing) > 0 {
+		return usageError{errors.Join(missing...)}
 	}
 	st, err := store.Open(ctx, *db)
 	if err != nil {
@@ -569,13 +703,12 @@ func envOnly(names ...string) lookupEnv {
 
 // copyInstallation is `hookyard copy` (SPEC §8): the whole installation of one database into
 // a new, empty one, on either engine, with a line of progress per table.
-func copyInstallation(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("copy", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func copyInstallation(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlagSet("copy")
 	from := fs.String("from", "", "the installation's database: an SQLite file or a postgres:// URL (required)")
 	to := fs.String("to", "", "a new, empty database: an SQLite file (created) or a postgres:// URL (required)")
-	if err := parseFlags(fs, args, envOnly()); err != nil {
-		return usageError{err}
+	if err := parseFlags(fs, args, envOnly(), stdout); err != nil {
+		return err
 	}
 	switch {
 	case *from == "" || *to == "":
@@ -671,11 +804,11 @@ func thousands(n int) string {
 
 // backup is `hookyard backup` (SPEC §6): a consistent copy of the SQLite database, safe while
 // a server is using it. PostgreSQL is told to use pg_dump.
-func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, db := dbFlags("backup", stderr)
+func backup(ctx context.Context, args []string, stdout io.Writer) error {
+	fs, db := dbFlags("backup")
 	to := fs.String("to", "", "the backup file to write; it must not exist (required)")
-	if err := parseFlags(fs, args, envOnly("db")); err != nil {
-		return usageError{err}
+	if err := parseFlags(fs, args, envOnly("db"), stdout); err != nil {
+		return err
 	}
 	if *to == "" {
 		return usageError{errors.New("--to is required: the new file to write the backup to")}

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -685,4 +688,213 @@ func TestProgressLine(t *testing.T) {
 	if pl.rows != 2345+1234567 {
 		t.Errorf("rows counted %d, want %d", pl.rows, 2345+1234567)
 	}
+}
+
+// CLI conventions (SPEC §6): --version, -h listing the commands, usage errors that exit 2
+// naming the flag and what is wrong with it, extra arguments and unknown commands refused.
+func TestRunCLIConventions(t *testing.T) {
+	clearHookyardEnv(t)
+	runCmd := func(args ...string) (string, string, error) {
+		var stdout, stderr bytes.Buffer
+		err := run(t.Context(), args, strings.NewReader(""), &stdout, &stderr)
+		return stdout.String(), stderr.String(), err
+	}
+	for _, args := range [][]string{{"--version"}, {"-version"}, {"version"}} {
+		if out, _, err := runCmd(args...); err != nil || out != "hookyard "+version+"\n" {
+			t.Errorf("run %q: printed %q, %v; want the version", args, out, err)
+		}
+	}
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}} {
+		out, _, err := runCmd(args...)
+		if err != nil {
+			t.Errorf("run %q: %v", args, err)
+		}
+		for _, cmd := range []string{"hookyard [serve]", "hookyard user add", "hookyard token add", "hookyard version"} {
+			if !strings.Contains(out, cmd) {
+				t.Errorf("run %q does not list %q:\n%s", args, cmd, out)
+			}
+		}
+	}
+	for _, c := range []struct {
+		args  []string
+		flags []string
+	}{
+		{[]string{"serve", "-h"}, []string{"hookyard [serve]", "-addr", "-log-format", "-metrics-token"}},
+		{[]string{"--help", "--db", "x"}, nil}, // refused below: help takes no arguments
+		{[]string{"user", "add", "-h"}, []string{"hookyard user add", "-email", "-password"}},
+		{[]string{"token", "add", "--help"}, []string{"hookyard token add", "-email", "-name"}},
+	} {
+		if c.flags == nil {
+			continue
+		}
+		out, _, err := runCmd(c.args...)
+		if !errors.Is(err, flag.ErrHelp) {
+			t.Errorf("run %q: %v, want help (exit 0)", c.args, err)
+		}
+		for _, f := range c.flags {
+			if !strings.Contains(out, f) {
+				t.Errorf("run %q does not show %q:\n%s", c.args, f, out)
+			}
+		}
+	}
+
+	clearHookyardEnv(t)
+	db := filepath.Join(t.TempDir(), "h.db")
+	for _, c := range []struct {
+		args []string
+		env  string
+		want []string
+	}{
+		{[]string{"serve", "--workers", "many"}, "", []string{"--workers", `"many" is not a whole number`}},
+		{[]string{"--request-timeout", "soon"}, "", []string{"--request-timeout", `"soon" is not a duration`}},
+		{[]string{"--demo=maybe"}, "", []string{"--demo", `"maybe" is not true or false`}},
+		{[]string{"serve", "--addr"}, "", []string{"--addr needs a value"}},
+		{[]string{"serve", "--colour", "blue"}, "", []string{"unknown flag --colour", "hookyard serve -h"}},
+		{[]string{"serve", "now"}, "", []string{`unexpected argument "now"`}},
+		{[]string{"serve"}, "HOOKYARD_WORKERS=abc", []string{"HOOKYARD_WORKERS", "--workers", `"abc" is not a whole number`}},
+		{[]string{"version", "2"}, "", []string{`unexpected argument "2"`}},
+		{[]string{"help", "serve"}, "", []string{`unexpected argument "serve"`, "hookyard serve -h"}},
+		{[]string{"frobnicate"}, "", []string{`unknown command "frobnicate"`}},
+		{[]string{"user", "remove"}, "", []string{`"user add"`}},
+		{[]string{"token", "add", "--db", db, "--email", "a@example.com"}, "", []string{"--name is required"}},
+		{[]string{"token", "add", "--db", db, "--email", "a@example.com", "--name", "ci", "extra"}, "", []string{`unexpected argument "extra"`}},
+		{[]string{"user", "add", "--db", db, "--email", "nope", "--name", "A", "--password", "long enough"}, "", []string{"--email:"}},
+		{[]string{"user", "add", "--db", db, "--email", "a@example.com", "--name", "A", "--admin=yes please"}, "", []string{"--admin", "not true or false"}},
+	} {
+		t.Run(strings.Join(c.args, " ")+" "+c.env, func(t *testing.T) {
+			if k, v, ok := strings.Cut(c.env, "="); ok {
+				t.Setenv(k, v)
+			}
+			_, _, err := runCmd(c.args...)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if code := exitCode(err); code != 2 {
+				t.Errorf("exit status %d, want 2 for a usage error (%v)", code, err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "parse error") {
+				t.Errorf("error %q says only \"parse error\"", err)
+			}
+		})
+	}
+}
+
+// With --log-format json every line the program writes is one JSON object: the start-up
+// records, the setup link, each request (with latency_ms), the shutdown; and when it cannot
+// run, its last words too.
+func TestRunServeJSONLogs(t *testing.T) {
+	clearHookyardEnv(t)
+	db := filepath.Join(t.TempDir(), "hookyard.db")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--log-format", "json"}, strings.NewReader(""), &stdout, &stderr)
+	}()
+	var setupURL string
+	deadline := time.Now().Add(15 * time.Second)
+	for setupURL == "" {
+		if time.Now().After(deadline) {
+			t.Fatalf("no setup link logged within 15s:\n%s", stdout.String())
+		}
+		for _, rec := range jsonLines(t, stdout.String(), false) {
+			if u, ok := rec["setupURL"].(string); ok {
+				setupURL = u
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	base, _, _ := strings.Cut(setupURL, "/setup?")
+	client := &http.Client{Timeout: 5 * time.Second}
+	var metrics string
+	for _, u := range []string{setupURL, base + "/healthz", base + "/metrics"} {
+		resp, err := client.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d", u, resp.StatusCode)
+		}
+		if strings.HasSuffix(u, "/metrics") {
+			metrics = string(body)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve returned %v", err)
+	}
+	if want := `hookyard_build_info{goversion="` + runtime.Version() + `",store="sqlite",version="` + version + `"} 1`; !strings.Contains(metrics, want) {
+		t.Errorf("/metrics has no %s", want)
+	}
+
+	records := jsonLines(t, stdout.String()+stderr.String(), true)
+	var started, request, stopped bool
+	for _, rec := range records {
+		switch rec["msg"] {
+		case "hookyard started":
+			started = true
+		case "request":
+			if rec["path"] == "/healthz" {
+				_, isNumber := rec["latency_ms"].(float64)
+				request = isNumber && rec["latency"] == nil
+			}
+		case "stopped":
+			stopped = true
+		}
+	}
+	if !started || !request || !stopped {
+		t.Errorf("records: started %v, a /healthz request with a numeric latency_ms %v, stopped %v:\n%s", started, request, stopped, stdout.String())
+	}
+
+	// A server that cannot start says why, as a JSON record too.
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	stdout, stderr = syncBuffer{}, syncBuffer{}
+	err = run(t.Context(), []string{"serve", "--addr", busy.Addr().String(), "--db", db, "--log-format", "json"}, nil, &stdout, &stderr)
+	if err == nil || !errors.As(err, new(loggedError)) || exitCode(err) != 1 {
+		t.Fatalf("serve on a busy address: %v (exit %d), want a logged error, exit 1", err, exitCode(err))
+	}
+	last := jsonLines(t, stdout.String()+stderr.String(), true)
+	if msg, _ := last[len(last)-1]["err"].(string); !strings.Contains(msg, busy.Addr().String()) {
+		t.Errorf("the last record %v does not say which address was busy", last[len(last)-1])
+	}
+	// A usage error under --log-format json is a record as well, and still exits 2.
+	stdout, stderr = syncBuffer{}, syncBuffer{}
+	err = run(t.Context(), []string{"serve", "--log-format", "json", "--workers", "0"}, nil, &stdout, &stderr)
+	if exitCode(err) != 2 || len(jsonLines(t, stderr.String(), true)) != 1 {
+		t.Errorf("a usage error with --log-format json: %v (exit %d), stderr %q; want exit 2 and one JSON record", err, exitCode(err), stderr.String())
+	}
+}
+
+// jsonLines decodes every line of out as one JSON object, as `jq -c .` would; with strict,
+// a line that is not one fails the test (otherwise, as while the output is still being
+// written, it is skipped).
+func jsonLines(t *testing.T, out string, strict bool) []map[string]any {
+	t.Helper()
+	var recs []map[string]any
+	for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		if line == "" && out == "" {
+			continue
+		}
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			if strict {
+				t.Errorf("a line is not a JSON object (%v): %q", err, line)
+			}
+			continue
+		}
+		recs = append(recs, rec)
+	}
+	return recs
 }

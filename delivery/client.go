@@ -133,8 +133,8 @@ func NewClient(o ClientOptions) *Client {
 // Request is one signed POST to send.
 type Request struct {
 	URL       string
-	Secrets   []string // current first; a second during a rotation
-	MessageID string   // webhook-id: the delivery id, stable across retries
+	Secrets   []string // current first, then rotated-out ones still signing (newest first)
+	MessageID string   // webhook-id: stable across retries, resends and replays
 	Event     string
 	Attempt   int
 	Body      []byte
@@ -153,7 +153,32 @@ type Result struct {
 	// MaxStoredHeaders and only their first part is kept.
 	HeadersTruncated bool
 	Error            string // plain-language failure, "" on success
-	RetryAfter       time.Duration
+	// Cause names what happened in one word, for metrics: the status class (2xx…5xx) of an
+	// answer, or timeout, refused, reset, closed, dns, tls, blocked (the outbound guard) or
+	// other when none came.
+	Cause      string
+	RetryAfter time.Duration
+}
+
+// Causes of an attempt without an answer (Result.Cause).
+const (
+	CauseTimeout   = "timeout"
+	CauseRefused   = "refused"
+	CauseReset     = "reset"
+	CauseClosed    = "closed"
+	CauseDNS       = "dns"
+	CauseTLS       = "tls"
+	CauseBlocked   = "blocked"
+	CauseCancelled = "cancelled"
+	CauseOther     = "other"
+)
+
+// statusClass is "2xx" for 200 to 299 and so on; "other" outside 100 to 599.
+func statusClass(code int) string {
+	if code < 100 || code > 599 {
+		return CauseOther
+	}
+	return strconv.Itoa(code/100) + "xx"
 }
 
 // OK reports whether the receiver accepted the request (any 2xx).
@@ -164,7 +189,7 @@ func (c *Client) Send(ctx context.Context, r Request) Result {
 	res := Result{StartedAt: time.Now()}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL, bytes.NewReader(r.Body))
 	if err != nil {
-		res.Error = "The URL cannot be used: " + err.Error()
+		res.Error, res.Cause = "The URL cannot be used: "+err.Error(), CauseOther
 		return res
 	}
 	req.Header.Set("Content-Type", "application/json")
@@ -172,20 +197,20 @@ func (c *Client) Send(ctx context.Context, r Request) Result {
 	req.Header.Set("X-Hookyard-Event", r.Event)
 	req.Header.Set("X-Hookyard-Attempt", strconv.Itoa(r.Attempt))
 	if err := Sign(req.Header, r.Secrets, r.MessageID, res.StartedAt, r.Body); err != nil {
-		res.Error = "Could not sign the request: " + err.Error()
+		res.Error, res.Cause = "Could not sign the request: "+err.Error(), CauseOther
 		return res
 	}
 	res.RequestHeaders, res.HeadersTruncated = CapHeaders(req.Header, MaxStoredHeaders)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		res.Duration = time.Since(res.StartedAt)
-		res.Error = c.explain(err, req.URL)
+		res.Error, res.Cause = c.explain(err, req.URL)
 		return res
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
 	res.Duration = time.Since(res.StartedAt)
-	res.StatusCode = resp.StatusCode
+	res.StatusCode, res.Cause = resp.StatusCode, statusClass(resp.StatusCode)
 	var headersCut bool
 	res.ResponseHeaders, headersCut = CapHeaders(resp.Header, MaxStoredHeaders)
 	res.HeadersTruncated = res.HeadersTruncated || headersCut
@@ -206,7 +231,7 @@ func (c *Client) Send(ctx context.Context, r Request) Result {
 			res.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		}
 	case err != nil:
-		res.Error = "The answer was cut off: " + err.Error()
+		res.Error, res.Cause = "The answer was cut off: "+err.Error(), CauseClosed
 	}
 	return res
 }
@@ -250,8 +275,9 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// explain turns a transport error into words a non-technical person can act on.
-func (c *Client) explain(err error, u *url.URL) string {
+// explain turns a transport error into words a non-technical person can act on, and names
+// its cause.
+func (c *Client) explain(err error, u *url.URL) (string, string) {
 	host := u.Host
 	var dnsErr *net.DNSError
 	var certErr *tls.CertificateVerificationError
@@ -260,27 +286,29 @@ func (c *Client) explain(err error, u *url.URL) string {
 	var invalidCert x509.CertificateInvalidError
 	switch {
 	case errors.Is(err, ssrf.ErrProhibitedIP):
-		return "Refused: " + u.Hostname() + " points to a private or internal address. Hookyard does not call private networks unless it is started with --allow-private-targets."
+		return "Refused: " + u.Hostname() + " points to a private or internal address. Hookyard does not call private networks unless it is started with --allow-private-targets.", CauseBlocked
 	case errors.Is(err, ssrf.ErrProhibitedNetwork), errors.Is(err, ssrf.ErrProhibitedPort):
-		return "Refused by the outbound safety check: " + err.Error()
+		return "Refused by the outbound safety check: " + err.Error(), CauseBlocked
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		return fmt.Sprintf("No answer within %s: the request timed out.", c.timeout)
+		return fmt.Sprintf("No answer within %s: the request timed out.", c.timeout), CauseTimeout
 	case errors.Is(err, context.Canceled):
-		return "The request was cancelled because Hookyard was shutting down; it will be retried."
+		return "The request was cancelled because Hookyard was shutting down; it will be retried.", CauseCancelled
 	case errors.As(err, &dnsErr):
-		return "Could not find the server " + u.Hostname() + " (DNS lookup failed). Check the spelling of the address."
+		return "Could not find the server " + u.Hostname() + " (DNS lookup failed). Check the spelling of the address.", CauseDNS
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return "Connection refused: nothing is accepting connections at " + host + "."
+		return "Connection refused: nothing is accepting connections at " + host + ".", CauseRefused
 	case errors.Is(err, syscall.ECONNRESET):
-		return "The connection was reset by " + host + " before it answered."
+		return "The connection was reset by " + host + " before it answered.", CauseReset
 	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &invalidCert):
-		return "The server's HTTPS certificate is not valid: " + rootCause(err)
+		return "The server's HTTPS certificate is not valid: " + rootCause(err), CauseTLS
+	case strings.Contains(err.Error(), "HTTP response to HTTPS client"):
+		return "The secure (TLS) connection failed: the server answered in plain HTTP. Use an http:// address, or turn on HTTPS at the receiver.", CauseTLS
 	case strings.Contains(err.Error(), "tls:"):
-		return "The secure (TLS) connection failed: " + rootCause(err)
+		return "The secure (TLS) connection failed: " + rootCause(err), CauseTLS
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return "The connection to " + host + " closed before an answer arrived."
+		return "The connection to " + host + " closed before an answer arrived.", CauseClosed
 	}
-	return "The request failed: " + rootCause(err)
+	return "The request failed: " + rootCause(err), CauseOther
 }
 
 func isTimeout(err error) bool {

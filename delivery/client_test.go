@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -126,8 +127,8 @@ func TestSendSuccess(t *testing.T) {
 	if !res.OK() || res.Error != "" {
 		t.Fatalf("OK() = %t, Error = %q, want success", res.OK(), res.Error)
 	}
-	if res.StatusCode != http.StatusOK {
-		t.Errorf("StatusCode = %d, want 200", res.StatusCode)
+	if res.StatusCode != http.StatusOK || res.Cause != "2xx" {
+		t.Errorf("StatusCode = %d, cause %q; want 200, 2xx", res.StatusCode, res.Cause)
 	}
 	if res.Duration <= 0 {
 		t.Errorf("Duration = %v, want > 0", res.Duration)
@@ -205,14 +206,14 @@ func TestSendAny2xxSucceeds(t *testing.T) {
 
 func TestSendFailureStatuses(t *testing.T) {
 	tests := []struct {
-		status    int
-		wantError string
+		status           int
+		wantError, cause string
 	}{
-		{500, "HTTP 500 Internal Server Error"},
-		{410, "HTTP 410 Gone"},
-		{404, "HTTP 404 Not Found"},
-		{400, "HTTP 400 Bad Request"},
-		{502, "HTTP 502 Bad Gateway"},
+		{500, "HTTP 500 Internal Server Error", "5xx"},
+		{410, "HTTP 410 Gone", "4xx"},
+		{404, "HTTP 404 Not Found", "4xx"},
+		{400, "HTTP 400 Bad Request", "4xx"},
+		{502, "HTTP 502 Bad Gateway", "5xx"},
 	}
 	for _, tt := range tests {
 		t.Run(strconv.Itoa(tt.status), func(t *testing.T) {
@@ -223,6 +224,9 @@ func TestSendFailureStatuses(t *testing.T) {
 			}
 			if res.Error != tt.wantError {
 				t.Errorf("Error = %q, want %q", res.Error, tt.wantError)
+			}
+			if res.Cause != tt.cause {
+				t.Errorf("Cause = %q, want the status class %q", res.Cause, tt.cause)
 			}
 			if res.StatusCode != tt.status {
 				t.Errorf("StatusCode = %d, want %d", res.StatusCode, tt.status)
@@ -252,8 +256,8 @@ func TestSendDoesNotFollowRedirects(t *testing.T) {
 			if res.OK() {
 				t.Errorf("OK() = true for a %d redirect", status)
 			}
-			if res.StatusCode != status {
-				t.Errorf("StatusCode = %d, want %d", res.StatusCode, status)
+			if res.StatusCode != status || res.Cause != "3xx" {
+				t.Errorf("StatusCode = %d, cause %q; want %d, 3xx", res.StatusCode, res.Cause, status)
 			}
 			if !strings.Contains(res.Error, "redirect") || !strings.Contains(res.Error, location) {
 				t.Errorf("Error = %q, want it to mention the redirect to %s", res.Error, location)
@@ -350,8 +354,8 @@ func TestSendTimeout(t *testing.T) {
 	if res.OK() || res.StatusCode != 0 {
 		t.Errorf("OK() = %t, StatusCode = %d; want a failure without an answer", res.OK(), res.StatusCode)
 	}
-	if !strings.Contains(res.Error, "timed out") {
-		t.Errorf("Error = %q, want a plain 'timed out'", res.Error)
+	if !strings.Contains(res.Error, "timed out") || res.Cause != delivery.CauseTimeout {
+		t.Errorf("Error = %q, cause %q; want a plain 'timed out', cause timeout", res.Error, res.Cause)
 	}
 	if strings.Contains(res.Error, "context deadline") || strings.Contains(res.Error, "Client.Timeout") {
 		t.Errorf("Error = %q leaks Go error text", res.Error)
@@ -394,19 +398,24 @@ func TestSendTransportFailures(t *testing.T) {
 	}))
 	t.Cleanup(hangup.Close)
 	tests := []struct {
-		name string
-		url  string
-		want []string // any of these
+		name   string
+		url    string
+		want   []string // any of these
+		causes []string // any of these
 	}{
-		{"untrusted certificate", tls.URL, []string{"certificate"}},
-		{"plain HTTP server spoken to over TLS", strings.Replace(hangup.URL, "http://", "https://", 1), []string{"TLS", "HTTPS", "certificate", "closed", "reset"}},
-		{"connection closed without an answer", hangup.URL, []string{"closed before an answer", "reset"}},
+		{"untrusted certificate", tls.URL, []string{"certificate"}, []string{delivery.CauseTLS}},
+		{"plain HTTP server spoken to over TLS", strings.Replace(hangup.URL, "http://", "https://", 1), []string{"TLS", "HTTPS", "certificate", "closed", "reset"},
+			[]string{delivery.CauseTLS, delivery.CauseClosed, delivery.CauseReset}},
+		{"connection closed without an answer", hangup.URL, []string{"closed before an answer", "reset"}, []string{delivery.CauseClosed, delivery.CauseReset}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := send(t, loopbackClient(5*time.Second), tt.url)
 			if res.OK() || res.StatusCode != 0 {
 				t.Fatalf("OK() = %t, StatusCode = %d; want a failure without an answer", res.OK(), res.StatusCode)
+			}
+			if !slices.Contains(tt.causes, res.Cause) {
+				t.Errorf("Cause = %q (%s), want one of %q", res.Cause, res.Error, tt.causes)
 			}
 			for _, w := range tt.want {
 				if strings.Contains(res.Error, w) {
@@ -429,8 +438,8 @@ func TestSendConnectionRefused(t *testing.T) {
 	if res.OK() || res.StatusCode != 0 {
 		t.Errorf("OK() = %t, StatusCode = %d; want a failure without an answer", res.OK(), res.StatusCode)
 	}
-	if !strings.Contains(res.Error, "Connection refused") {
-		t.Errorf("Error = %q, want 'Connection refused'", res.Error)
+	if !strings.Contains(res.Error, "Connection refused") || res.Cause != delivery.CauseRefused {
+		t.Errorf("Error = %q, cause %q; want 'Connection refused', cause refused", res.Error, res.Cause)
 	}
 }
 
@@ -441,8 +450,8 @@ func TestSendUnknownHost(t *testing.T) {
 		if res.OK() || res.StatusCode != 0 {
 			t.Errorf("OK() = %t, StatusCode = %d; want a failure without an answer", res.OK(), res.StatusCode)
 		}
-		if !strings.Contains(res.Error, "DNS") || !strings.Contains(res.Error, "does-not-exist.invalid") {
-			t.Errorf("allowPrivate=%t: Error = %q, want a DNS error naming the host", allow, res.Error)
+		if !strings.Contains(res.Error, "DNS") || !strings.Contains(res.Error, "does-not-exist.invalid") || res.Cause != delivery.CauseDNS {
+			t.Errorf("allowPrivate=%t: Error = %q, cause %q; want a DNS error naming the host, cause dns", allow, res.Error, res.Cause)
 		}
 	}
 }
@@ -528,8 +537,8 @@ func TestSendRefusesPrivateTargets(t *testing.T) {
 			if res.OK() || res.StatusCode != 0 {
 				t.Errorf("OK() = %t, StatusCode = %d; want refused", res.OK(), res.StatusCode)
 			}
-			if !strings.Contains(res.Error, "private or internal address") {
-				t.Errorf("Error = %q, want the plain 'private or internal address' refusal", res.Error)
+			if !strings.Contains(res.Error, "private or internal address") || res.Cause != delivery.CauseBlocked {
+				t.Errorf("Error = %q, cause %q; want the plain 'private or internal address' refusal, cause blocked", res.Error, res.Cause)
 			}
 			if target != nil {
 				if n := len(target.requests()) - before; n != 0 {

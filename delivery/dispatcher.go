@@ -16,7 +16,8 @@ type job struct {
 	deliveryID string
 	webhookID  string
 	eventID    string
-	attempt    int // 1-based number of the attempt to make
+	messageID  string // webhook-id: the same on every attempt, resend and replay
+	attempt    int    // 1-based number of the attempt to make
 	ev         *EventData
 	owner      string // the lease it is held under ("node@start#epoch")
 }
@@ -264,7 +265,7 @@ func (d *dispatcher) claimed(reqs []claimReq, got []store.Claimed, err error) {
 			c := got[i]
 			for _, it := range c.Items {
 				l.window = append(l.window, job{deliveryID: it.DeliveryID, webhookID: it.WebhookID,
-					eventID: it.EventID, attempt: it.Attempts + 1, owner: r.owner})
+					eventID: it.EventID, messageID: it.MessageID, attempt: it.Attempts + 1, owner: r.owner})
 			}
 			d.held += len(c.Items)
 			l.queued = c.NextDue != nil

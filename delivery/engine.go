@@ -128,6 +128,9 @@ func NewEngine(st *store.Store, client *Client, cfg Config) *Engine {
 	e.commits = newCommitter(st, cfg.Logger)
 	e.claims = faultEpisodes{log: cfg.Logger, what: "claim pending deliveries"}
 	e.results = newResultWriter(e, 4*cfg.Workers)
+	cfg.Metrics.watchWrites(func() bool {
+		return e.results.fault.fault() != "" || e.commits.fault.fault() != "" || e.claims.fault() != ""
+	})
 	return e
 }
 
@@ -173,6 +176,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	} else {
 		go e.resumeShards(nil)
 	}
+	go e.cfg.Metrics.run(e.stop)
 	return nil
 }
 
@@ -275,7 +279,9 @@ func (e *Engine) Limited(ctx context.Context, laneID string, send func() Result)
 	if err := e.disp.acquire(ctx, laneID); err != nil {
 		return Result{}, err
 	}
+	sent := e.cfg.Metrics.sending()
 	res := send()
+	sent()
 	s := signalFailure
 	if res.OK() {
 		s = signalSuccess

@@ -111,7 +111,8 @@ func TestEnginePublishIdempotencyConcurrent(t *testing.T) {
 }
 
 // A resend (a new delivery of the same event, stored then handed to the engine) makes a new
-// request with a new webhook-id and the same payload.
+// request with the same payload and the same webhook-id (Standard Webhooks: it is "the same
+// when the same webhook is being resent"), so receivers can deduplicate.
 func TestEngineResendSendsANewDelivery(t *testing.T) {
 	w := newWorld(t)
 	rcv := newHookServer(t, nil)
@@ -141,8 +142,11 @@ func TestEngineResendSendsANewDelivery(t *testing.T) {
 	if len(hits) != 2 {
 		t.Fatalf("receiver got %d requests, want 2", len(hits))
 	}
-	if hits[0].header.Get("webhook-id") != orig.ID || hits[1].header.Get("webhook-id") != resend.ID {
-		t.Errorf("webhook-ids %q, %q; want %q then %q", hits[0].header.Get("webhook-id"), hits[1].header.Get("webhook-id"), orig.ID, resend.ID)
+	if hits[0].header.Get("webhook-id") != orig.ID || hits[1].header.Get("webhook-id") != orig.ID {
+		t.Errorf("webhook-ids %q, %q; want the first delivery's %q on both", hits[0].header.Get("webhook-id"), hits[1].header.Get("webhook-id"), orig.ID)
+	}
+	if got.MessageID != orig.ID {
+		t.Errorf("the resend's stored message id is %q, want the first delivery's %q", got.MessageID, orig.ID)
 	}
 	if hits[1].attempt() != 1 {
 		t.Errorf("resend carries X-Hookyard-Attempt %d, want 1", hits[1].attempt())

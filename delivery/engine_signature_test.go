@@ -176,63 +176,77 @@ func TestEngineDeliveriesAreSignedAndCarryThePayload(t *testing.T) {
 	}
 }
 
-// During a secret rotation both secrets sign webhook-signature; X-Signature uses the new one.
-// The engine must pick up the rotation without a restart, and once the 24 h grace period
-// is over only the new secret signs.
-func TestEngineSignsWithBothSecretsDuringRotation(t *testing.T) {
+// During a secret rotation every secret of the 24 h window signs webhook-signature, and
+// X-Signature stays made with the oldest of them, so a receiver that knows one secret keeps
+// verifying. The engine must pick up the rotation without a restart; once the 24 h are over,
+// or the rotation is finished, only the new secret signs, X-Signature included.
+func TestEngineSignsWithEverySecretDuringRotation(t *testing.T) {
 	w := newWorld(t)
 	rcv := newHookServer(t, nil)
 	h := w.hook("rotating", rcv.URL+"/hook", nil)
 	e := w.start(engineOpts{})
-	w.publish(e, w.ev("TODO_CREATED"))
-	waitUntil(t, "the first request", func() bool { return rcv.count() == 1 })
-
-	newSecret := delivery.NewSecret()
-	if _, err := w.st.RotateSecret(w.ctx, h.ID, newSecret, 24*time.Hour); err != nil {
-		t.Fatal(err)
+	sent := func(what string) hit {
+		t.Helper()
+		n := rcv.count() + 1
+		w.publish(e, w.ev("TODO_CREATED"))
+		waitUntil(t, what, func() bool { return rcv.count() == n })
+		return rcv.requests()[n-1]
 	}
-	w.publish(e, w.ev("TODO_CREATED"))
-	waitUntil(t, "the second request", func() bool { return rcv.count() == 2 })
-	hits := rcv.requests()
-
-	if n := len(strings.Fields(hits[0].header.Get("webhook-signature"))); n != 1 {
-		t.Errorf("before the rotation: %d signatures, want 1", n)
-	}
-	got := hits[1]
-	if n := len(strings.Fields(got.header.Get("webhook-signature"))); n != 2 {
-		t.Errorf("during the rotation: webhook-signature %q has %d signatures, want 2", got.header.Get("webhook-signature"), n)
-	}
-	for name, secret := range map[string]string{"old": h.Secret, "new": newSecret} {
-		if err := verifyStandard(t, secret, got.body, got.header); err != nil {
-			t.Errorf("the %s secret does not verify the delivery: %v", name, err)
+	// checkSigned fails unless the request is signed by exactly these secrets, X-Signature by blue.
+	checkSigned := func(when string, got hit, blue string, secrets ...string) {
+		t.Helper()
+		if n := len(strings.Fields(got.header.Get("webhook-signature"))); n != len(secrets) {
+			t.Errorf("%s: webhook-signature %q has %d signatures, want %d", when, got.header.Get("webhook-signature"), n, len(secrets))
+		}
+		for i, secret := range secrets {
+			if err := verifyStandard(t, secret, got.body, got.header); err != nil {
+				t.Errorf("%s: secret %d does not verify the delivery: %v", when, i+1, err)
+			}
+		}
+		if sig := got.header.Get("X-Signature"); sig != independentBlueSignature(blue, got.body) {
+			t.Errorf("%s: X-Signature is not keyed by the secret a one-secret receiver knows", when)
 		}
 	}
-	if sig := got.header.Get("X-Signature"); sig != independentBlueSignature(newSecret, got.body) {
-		t.Errorf("X-Signature is not keyed by the new secret")
+	first := h.Secret
+	checkSigned("before the rotation", sent("the first request"), first, first)
+
+	second := delivery.NewSecret()
+	if _, err := w.st.RotateSecret(w.ctx, h.ID, second, 24*time.Hour); err != nil {
+		t.Fatal(err)
 	}
-	if got := w.webhook(h.ID).SigningSecrets(time.Now().Add(25 * time.Hour)); len(got) != 1 || got[0] != newSecret {
-		t.Errorf("25 h after the rotation %d secrets would sign, want only the new one", len(got))
+	checkSigned("during the rotation", sent("the second request"), first, second, first)
+
+	// Rotating again within the 24 h: the first secret still signs, and still makes X-Signature.
+	third := delivery.NewSecret()
+	if _, err := w.st.RotateSecret(w.ctx, h.ID, third, 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	checkSigned("during the second rotation", sent("the third request"), first, third, second, first)
+	if got := w.webhook(h.ID).SigningSecrets(time.Now().Add(25 * time.Hour)); len(got) != 1 || got[0] != third {
+		t.Errorf("25 h after the rotations %d secrets would sign, want only the newest", len(got))
 	}
 
-	// 25 h later (the row aged by hand, then any edit so the engine reads it again) the old
-	// secret no longer signs a real delivery.
-	w.sqlExec(`UPDATE webhooks SET previous_secret_expires_at = ? WHERE id = ?`, time.Now().Add(-time.Hour).UnixMilli(), h.ID)
+	// The first secret's 24 h ended (the row aged by hand, then any edit so the engine reads
+	// it again): X-Signature moves to the next oldest, the second.
+	w.sqlExec(`UPDATE webhooks SET previous_secrets = ? WHERE id = ?`, mustJSON(t, []map[string]any{
+		{"secret": second, "expiresAt": time.Now().Add(time.Hour).UnixMilli()},
+		{"secret": first, "expiresAt": time.Now().Add(-time.Hour).UnixMilli()},
+	}), h.ID)
 	renamed := "rotated"
 	if _, err := w.st.UpdateWebhook(w.ctx, h.ID, store.WebhookChanges{Name: &renamed}); err != nil {
 		t.Fatal(err)
 	}
-	w.publish(e, w.ev("TODO_CREATED"))
-	waitUntil(t, "the third request", func() bool { return rcv.count() == 3 })
-	after := rcv.requests()[2]
-	if n := len(strings.Fields(after.header.Get("webhook-signature"))); n != 1 {
-		t.Errorf("after the grace period: webhook-signature %q has %d signatures, want 1", after.header.Get("webhook-signature"), n)
+	after := sent("the fourth request")
+	checkSigned("after the first secret's 24 h", after, second, third, second)
+	if err := verifyStandard(t, first, after.body, after.header); err == nil {
+		t.Errorf("after its 24 h the first secret still verifies the delivery")
 	}
-	if err := verifyStandard(t, newSecret, after.body, after.header); err != nil {
-		t.Errorf("after the grace period the new secret does not verify the delivery: %v", err)
+
+	// Finishing the rotation: only the newest signs, at once.
+	if _, err := w.st.FinishRotation(w.ctx, h.ID); err != nil {
+		t.Fatal(err)
 	}
-	if err := verifyStandard(t, h.Secret, after.body, after.header); err == nil {
-		t.Errorf("after the grace period the rotated-out secret still verifies the delivery")
-	}
+	checkSigned("after finishing the rotation", sent("the fifth request"), third, third)
 }
 
 func mustJSON(t *testing.T, v any) string {

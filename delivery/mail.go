@@ -1,17 +1,16 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
-	"crypto/tls"
 	"fmt"
 	"log/slog"
-	"mime"
-	"net"
-	"net/mail"
-	"net/smtp"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+
+	gomail "github.com/wneessen/go-mail"
 
 	"hookyard/store"
 )
@@ -55,78 +54,48 @@ func (m *Mailer) WebhooksDisabled(ctx context.Context, ids []string) {
 			"Nothing is lost: events that match it are kept. When the receiver works again, open\r\n\r\n  %s/webhooks/%s\r\n\r\n"+
 			"and choose “Check the URL and turn back on”, then replay what it missed.\r\n\r\n— Hookyard\r\n",
 			owner.Name, w.Name, w.URL, w.DisabledReason, m.baseURL, w.ID)
-		if err := m.send(owner.Email, subject, body); err != nil {
+		if err := m.send(ctx, owner.Email, subject, body); err != nil {
 			m.log.Error("mail: send notice", "webhook", id, "err", err)
 		}
 	}
 }
 
-// send delivers one plain-text message.
-func (m *Mailer) send(to, subject, body string) error {
-	host := m.server.Hostname()
-	port := m.server.Port()
-	if port == "" {
-		port = map[string]string{"smtps": "465"}[m.server.Scheme]
-		if port == "" {
-			port = "587"
-		}
+// send delivers one plain-text message. go-mail speaks SMTP: STARTTLS when the server offers
+// it (smtps: TLS from the start), the strongest login the server offers, and a message with
+// Message-ID, Date and a body and subject encoded for any server.
+func (m *Mailer) send(ctx context.Context, to, subject, body string) error {
+	port, _ := strconv.Atoi(m.server.Port())
+	opts := []gomail.Option{gomail.WithTimeout(10 * time.Second), gomail.WithTLSPolicy(gomail.TLSOpportunistic)}
+	switch {
+	case m.server.Scheme == "smtps":
+		opts = append(opts, gomail.WithSSL())
+		port = cmp.Or(port, 465)
+	default:
+		port = cmp.Or(port, 587)
 	}
-	addr := net.JoinHostPort(host, port)
-	var conn net.Conn
-	var err error
-	dialer := &net.Dialer{Timeout: 10 * time.Second}
-	if m.server.Scheme == "smtps" {
-		conn, err = tls.DialWithDialer(dialer, "tcp", addr, &tls.Config{ServerName: host})
-	} else {
-		conn, err = dialer.Dial("tcp", addr)
-	}
-	if err != nil {
-		return err
-	}
-	// The whole conversation must finish in time: a server that accepts and then stalls must
-	// not hold up anything else (such as shutdown).
-	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
-	c, err := smtp.NewClient(conn, host)
-	if err != nil {
-		conn.Close()
-		return err
-	}
-	defer c.Close()
-	if ok, _ := c.Extension("STARTTLS"); ok && m.server.Scheme == "smtp" {
-		if err := c.StartTLS(&tls.Config{ServerName: host}); err != nil {
-			return err
-		}
-	}
+	opts = append(opts, gomail.WithPort(port))
 	if u := m.server.User; u != nil {
 		pass, _ := u.Password()
-		if err := c.Auth(smtp.PlainAuth("", u.Username(), pass, host)); err != nil {
-			return err
-		}
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover), gomail.WithUsername(u.Username()), gomail.WithPassword(pass))
 	}
-	if err := c.Mail(m.from); err != nil {
-		return err
-	}
-	if err := c.Rcpt(to); err != nil {
-		return err
-	}
-	wc, err := c.Data()
+	c, err := gomail.NewClient(m.server.Hostname(), opts...)
 	if err != nil {
 		return err
 	}
-	msg := "From: " + (&mail.Address{Name: "Hookyard", Address: m.from}).String() + "\r\n" +
-		"To: " + to + "\r\n" +
-		"Subject: " + mimeHeader(subject) + "\r\n" +
-		"Date: " + time.Now().UTC().Format(time.RFC1123Z) + "\r\n" +
-		"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + body
-	if _, err := wc.Write([]byte(msg)); err != nil {
+	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
+	if err := msg.FromFormat("Hookyard", m.from); err != nil {
 		return err
 	}
-	if err := wc.Close(); err != nil {
+	if err := msg.To(to); err != nil {
 		return err
 	}
-	return c.Quit()
-}
-
-func mimeHeader(s string) string {
-	return mime.QEncoding.Encode("utf-8", s)
+	msg.Subject(subject)
+	msg.SetDate()
+	msg.SetMessageID()
+	msg.SetBodyString(gomail.TypeTextPlain, body)
+	// The whole conversation must finish in time: a server that accepts and then stalls must
+	// not hold up anything else (such as shutdown).
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return c.DialAndSendWithContext(ctx, msg)
 }

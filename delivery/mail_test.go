@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"io"
 	"log/slog"
+	"mime"
+	"mime/quotedprintable"
 	"net"
+	"net/mail"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -124,13 +127,37 @@ func TestMailerTellsOwnerWhenWebhookIsSwitchedOff(t *testing.T) {
 		t.Fatal("no e-mail arrived")
 	}
 	msg := smtpd.msgs[0]
-	if msg.to != "<mia@example.com>" || msg.from != "<hookyard@example.com>" {
+	if !strings.HasPrefix(msg.to, "<mia@example.com>") || !strings.HasPrefix(msg.from, "<hookyard@example.com>") {
 		t.Errorf("envelope from %s to %s", msg.from, msg.to)
 	}
-	for _, want := range []string{"Subject: =?utf-8?q?", "Content-Type: text/plain; charset=utf-8",
-		"CRM <sync>", "5 attempts failed for TODO_MOVED: HTTP 500", "https://hooks.example.com/webhooks/" + w.ID} {
-		if !strings.Contains(msg.data, want) {
-			t.Errorf("message lacks %q:\n%s", want, msg.data)
+	// Read as a mail client would: headers decoded, the body by its transfer encoding.
+	parsed, err := mail.ReadMessage(strings.NewReader(msg.data))
+	if err != nil {
+		t.Fatalf("not a mail message: %v\n%s", err, msg.data)
+	}
+	subject, err := new(mime.WordDecoder).DecodeHeader(parsed.Header.Get("Subject"))
+	if err != nil || subject != "Your webhook “CRM <sync>” was switched off" {
+		t.Errorf("Subject %q (%v)", subject, err)
+	}
+	if mt, params, err := mime.ParseMediaType(parsed.Header.Get("Content-Type")); err != nil || mt != "text/plain" || !strings.EqualFold(params["charset"], "utf-8") {
+		t.Errorf("Content-Type %q, want text/plain in UTF-8", parsed.Header.Get("Content-Type"))
+	}
+	for _, h := range []string{"Message-Id", "Date", "From", "To"} {
+		if parsed.Header.Get(h) == "" {
+			t.Errorf("no %s header:\n%s", h, msg.data)
+		}
+	}
+	var body io.Reader = parsed.Body
+	if strings.EqualFold(parsed.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+		body = quotedprintable.NewReader(body)
+	}
+	text, err := io.ReadAll(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"CRM <sync>", "5 attempts failed for TODO_MOVED: HTTP 500", "https://hooks.example.com/webhooks/" + w.ID} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("message lacks %q:\n%s", want, text)
 		}
 	}
 	if delivery.NewMailer(nil, "", "", st, nil) != nil {

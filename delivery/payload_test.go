@@ -29,17 +29,16 @@ func decodeObject(t *testing.T, raw []byte) map[string]json.RawMessage {
 func payloadWebhook() store.Webhook {
 	expires := time.Now().Add(time.Hour)
 	return store.Webhook{
-		ID:                      "wh_1",
-		OwnerID:                 "usr_1",
-		Name:                    "Board sync",
-		URL:                     "https://receiver.example/hook?a=1&b=2",
-		Events:                  []string{"TODO_MOVED"},
-		ProjectIDs:              []string{"prj_1"},
-		Enabled:                 true,
-		Status:                  store.StatusHealthy,
-		Secret:                  "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-		PreviousSecret:          "whsec_c2VjcmV0LXRoYXQtd2FzLXJvdGF0ZWQtb3V0LTEyMzQ1Ng==",
-		PreviousSecretExpiresAt: &expires,
+		ID:              "wh_1",
+		OwnerID:         "usr_1",
+		Name:            "Board sync",
+		URL:             "https://receiver.example/hook?a=1&b=2",
+		Events:          []string{"TODO_MOVED"},
+		ProjectIDs:      []string{"prj_1"},
+		Enabled:         true,
+		Status:          store.StatusHealthy,
+		Secret:          "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		PreviousSecrets: []store.PreviousSecret{{Secret: "whsec_c2VjcmV0LXRoYXQtd2FzLXJvdGF0ZWQtb3V0LTEyMzQ1Ng==", ExpiresAt: expires}},
 	}
 }
 
@@ -213,7 +212,7 @@ func TestBuildPayloadNeverContainsSecret(t *testing.T) {
 	if err != nil {
 		t.Fatalf("BuildPayload: %v", err)
 	}
-	for _, s := range []string{w.Secret, w.PreviousSecret, "whsec_", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "ecret", "Board sync", "usr_1"} {
+	for _, s := range []string{w.Secret, w.PreviousSecrets[0].Secret, "whsec_", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "ecret", "Board sync", "usr_1"} {
 		if bytes.Contains(body, []byte(s)) {
 			t.Errorf("payload contains %q:\n%s", s, body)
 		}

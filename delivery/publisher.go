@@ -98,7 +98,8 @@ func (e *Engine) Publish(ctx context.Context, publisherID string, in []EventInpu
 		e.idx.candidates(ref, func(h *hookState) {
 			switch Match(h.webhook, h.owner, ref) {
 			case Receives:
-				pub.Deliveries = append(pub.Deliveries, store.Delivery{ID: e.store.NextID("dlv"), EventID: stored.ID,
+				id := e.store.NextID("dlv")
+				pub.Deliveries = append(pub.Deliveries, store.Delivery{ID: id, MessageID: id, EventID: stored.ID,
 					WebhookID: h.webhook.ID, EventType: ev.Type, CreatedAt: now, NextAttemptAt: &now})
 				targets = append(targets, h.webhook.ID)
 				payloads = append(payloads, data)
@@ -127,7 +128,7 @@ func (e *Engine) Publish(ctx context.Context, publisherID string, in []EventInpu
 		case owners[i] != "":
 			d.LeaseUntil, d.LeaseOwner = &lease, owners[i]
 			reserved = append(reserved, d.WebhookID)
-			fresh = append(fresh, job{deliveryID: d.ID, webhookID: d.WebhookID, eventID: d.EventID, attempt: 1,
+			fresh = append(fresh, job{deliveryID: d.ID, webhookID: d.WebhookID, eventID: d.EventID, messageID: d.MessageID, attempt: 1,
 				ev: payloads[i], owner: owners[i]})
 		case remote[i]:
 			elsewhere[d.WebhookID] = true

@@ -96,6 +96,7 @@ func (w *resultWriter) write(batch []store.AttemptOutcome) {
 	for _, id := range disabled {
 		e.log.Warn("webhook switched off after failures", "webhook", id)
 	}
+	e.cfg.Metrics.switchedOff(disabled, batch)
 	for _, o := range batch {
 		// Stored: a retry now waits queued in the database, due at its time.
 		if o.Status == store.DeliveryPending && o.NextAttemptAt != nil && o.Cancel == "" {

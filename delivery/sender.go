@@ -59,6 +59,7 @@ func (e *Engine) attempt(j job) signal {
 		reason = "Cancelled: the webhook no longer receives this event (its choices or its owner's access changed)."
 	}
 	if reason != "" {
+		e.cfg.Metrics.cancelled()
 		e.results.put(store.AttemptOutcome{LeaseOwner: j.owner, Attempt: store.Attempt{DeliveryID: j.deliveryID, WebhookID: j.webhookID},
 			Cancel: reason})
 		return signalNone
@@ -68,12 +69,15 @@ func (e *Engine) attempt(j job) signal {
 		// Not the receiver's fault and not passing: say so on the delivery rather than
 		// leave it held. The event stays stored and can be replayed.
 		e.log.Error("build payload", "delivery", j.deliveryID, "err", err)
+		e.cfg.Metrics.cancelled()
 		e.results.put(store.AttemptOutcome{LeaseOwner: j.owner, Attempt: store.Attempt{DeliveryID: j.deliveryID, WebhookID: j.webhookID},
 			Cancel: "Cancelled: Hookyard could not build the request body for this event (" + err.Error() + ")."})
 		return signalNone
 	}
+	sent := e.cfg.Metrics.sending()
 	res := e.client.Send(ctx, Request{URL: h.webhook.URL, Secrets: h.webhook.SigningSecrets(time.Now()),
-		MessageID: j.deliveryID, Event: ev.Type, Attempt: j.attempt, Body: body})
+		MessageID: j.messageID, Event: ev.Type, Attempt: j.attempt, Body: body})
+	sent()
 	if ctx.Err() != nil {
 		// Shutdown cut the attempt short: it does not count; the delivery goes back to the
 		// queue, due at once.
@@ -96,7 +100,7 @@ func (e *Engine) attempt(j job) signal {
 		e.switchedOff.Store(j.webhookID, mark)
 		e.marks.Store(j.deliveryID, mark)
 	}
-	e.cfg.Metrics.attempted(res, out.Status == store.DeliverySucceeded, ev.CreatedAt)
+	e.cfg.Metrics.attempted(res, j.attempt, out.Status, ev.CreatedAt)
 	e.results.put(out)
 	if res.OK() {
 		return signalSuccess

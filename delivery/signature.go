@@ -48,8 +48,12 @@ func StandardSignature(secret, id string, timestamp int64, body []byte) (string,
 	return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil)), nil
 }
 
-// Sign sets the signature headers of one attempt. secrets[0] is the current secret; a second
-// one (during a rotation) adds a second webhook-signature, space-separated.
+// Sign sets the signature headers of one attempt. secrets[0] is the current secret, then
+// the rotated-out ones that still sign, newest first (store.Webhook.SigningSecrets). Each adds
+// a webhook-signature entry, space-separated, so Standard Webhooks receivers verify with
+// whichever they know. X-Signature holds one signature, made with the oldest secret still
+// signing: a Blue-style receiver, which knows one secret, keeps verifying through a rotation
+// until the old secret stops signing (24 h later, or when the rotation is finished).
 func Sign(h http.Header, secrets []string, id string, at time.Time, body []byte) error {
 	if len(secrets) == 0 {
 		return errors.New("no signing secret")
@@ -63,7 +67,7 @@ func Sign(h http.Header, secrets []string, id string, at time.Time, body []byte)
 		}
 		sigs = append(sigs, sig)
 	}
-	h.Set("X-Signature", BlueSignature(secrets[0], body))
+	h.Set("X-Signature", BlueSignature(secrets[len(secrets)-1], body))
 	h.Set("webhook-id", id)
 	h.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
 	h.Set("webhook-signature", strings.Join(sigs, " "))

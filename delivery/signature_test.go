@@ -144,9 +144,10 @@ func TestSignDuringRotationVerifiesWithEitherSecret(t *testing.T) {
 	if err := newVerifier(t, delivery.NewSecret()).Verify(body, h); err == nil {
 		t.Error("library verifies the rotated request with an unrelated secret")
 	}
-	// X-Signature is single-valued: it follows the current secret.
-	if got, want := h.Get("X-Signature"), hexHMAC(current, body); got != want {
-		t.Errorf("X-Signature = %q, want the current secret's %q", got, want)
+	// X-Signature is single-valued: it stays on the oldest secret still signing, the one a
+	// receiver that knows a single secret was given before the rotation.
+	if got, want := h.Get("X-Signature"), hexHMAC(previous, body); got != want {
+		t.Errorf("X-Signature = %q, want the previous secret's %q", got, want)
 	}
 }
 

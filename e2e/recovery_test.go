@@ -57,6 +57,7 @@ func TestBrowserRecovery(t *testing.T) {
 		b, _ := json.Marshal(body)
 		req, _ := http.NewRequest(method, srv.base+"/api/v1"+path, bytes.NewReader(b))
 		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -111,6 +111,12 @@ func TestScreenshots(t *testing.T) {
 	)
 	shoot("event-types")
 
+	do(t, ctx, "open the event catalog",
+		chromedp.Navigate(srv.base+"/event-types/catalog"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="catalog-example"]`)),
+	)
+	shoot("event-catalog")
+
 	do(t, ctx, "create an API token",
 		chromedp.Navigate(srv.base+"/settings/tokens"),
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/settings/tokens"]`)),

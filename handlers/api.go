@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -49,7 +50,30 @@ func readJSON(c echo.Context, v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkJSONContentType(c, body); err != nil {
+		return nil, err
+	}
 	return body, unmarshalBody(body, v)
+}
+
+// checkJSONContentType answers 415 when a body is sent as something other than JSON
+// (application/json, or a type ending in +json), Content-Type missing included: it is
+// not parsed as JSON regardless.
+func checkJSONContentType(c echo.Context, body []byte) error {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil
+	}
+	ct := c.Request().Header.Get(echo.HeaderContentType)
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == echo.MIMEApplicationJSON || strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	sent := "no Content-Type"
+	if ct != "" {
+		sent = "Content-Type " + strconv.Quote(ct)
+	}
+	return problem(http.StatusUnsupportedMediaType, "The request body was sent with "+sent+
+		"; send it as JSON with Content-Type: application/json.")
 }
 
 // unmarshalBody decodes a request body into v, answering 400 with the reason when it is not JSON.
@@ -82,11 +106,18 @@ func bindOptionalJSON(c echo.Context, v any) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return nil
 	}
+	if err := checkJSONContentType(c, body); err != nil {
+		return err
+	}
 	return unmarshalBody(body, v)
 }
 
-// pageParams reads ?limit= and ?cursor=.
-func pageParams(c echo.Context) (store.Page, error) {
+// pageParams reads ?limit= and ?cursor= of a list paged by id.
+func pageParams(c echo.Context) (store.Page, error) { return pageParamsOf(c, store.IsID) }
+
+// pageParamsOf reads ?limit= and ?cursor=; issued says whether a decoded cursor has the shape
+// of those the list hands out.
+func pageParamsOf(c echo.Context, issued func(string) bool) (store.Page, error) {
 	var p store.Page
 	if l := c.QueryParam("limit"); l != "" {
 		n, err := strconv.Atoi(l)
@@ -99,7 +130,7 @@ func pageParams(c echo.Context) (store.Page, error) {
 	}
 	if cur := c.QueryParam("cursor"); cur != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(cur)
-		if err != nil || len(raw) == 0 {
+		if err != nil || !issued(string(raw)) {
 			return p, errBadCursor()
 		}
 		p.Cursor = string(raw)
@@ -164,7 +195,7 @@ func (s *Server) apiMe(c echo.Context) error {
 }
 
 func (s *Server) apiListEventTypes(c echo.Context) error {
-	p, err := pageParams(c)
+	p, err := pageParamsOf(c, store.EventTypeNamePattern.MatchString)
 	if err != nil {
 		return err
 	}

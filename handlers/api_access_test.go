@@ -74,6 +74,7 @@ var apiRoutes = []apiRoute{
 	{"POST", "/webhooks/:id/enable", func(f *apiFixture) string { return "/webhooks/" + f.webhookOf(f.otto) + "/enable" }, nil, 404, 409},
 	{"POST", "/webhooks/:id/disable", func(f *apiFixture) string { return "/webhooks/" + f.webhookOf(f.otto) + "/disable" }, nil, 404, 200},
 	{"POST", "/webhooks/:id/rotate-secret", func(f *apiFixture) string { return "/webhooks/" + f.webhookOf(f.otto) + "/rotate-secret" }, nil, 404, 200},
+	{"POST", "/webhooks/:id/finish-rotation", func(f *apiFixture) string { return "/webhooks/" + f.webhookOf(f.otto) + "/finish-rotation" }, nil, 404, 200},
 	{"POST", "/webhooks/:id/test", func(f *apiFixture) string { return "/webhooks/" + f.webhookOf(f.otto) + "/test" },
 		map[string]string{"event": "TODO_CREATED"}, 404, 200},
 }

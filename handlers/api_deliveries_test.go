@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -27,6 +28,7 @@ type apiDelivery struct {
 	LastStatusCode int        `json:"lastStatusCode"`
 	LastError      string     `json:"lastError"`
 	ResendOf       string     `json:"resendOf"`
+	MessageID      string     `json:"messageId"`
 	CreatedAt      time.Time  `json:"createdAt"`
 	UpdatedAt      time.Time  `json:"updatedAt"`
 }
@@ -280,7 +282,7 @@ func TestAPIDeliveryFailsAndDisables(t *testing.T) {
 	}
 }
 
-// A resend of a delivery to an enabled webhook is a new delivery, sent at once with a new
+// A resend of a delivery to an enabled webhook is a new delivery, sent at once with the same
 // webhook-id; only the webhook's owner and admins may see or resend its deliveries.
 func TestAPIDeliveryResend(t *testing.T) {
 	f := newWebhookFixture(t, allowPrivate)
@@ -305,8 +307,8 @@ func TestAPIDeliveryResend(t *testing.T) {
 	if len(sent) != 2 {
 		t.Fatalf("receiver got %d requests, want 2", len(sent))
 	}
-	if a, b := sent[0].Header.Get("webhook-id"), sent[1].Header.Get("webhook-id"); a != orig.ID || b != nd.ID {
-		t.Errorf("webhook-id %q then %q, want %s then the resend's %s", a, b, orig.ID, nd.ID)
+	if a, b := sent[0].Header.Get("webhook-id"), sent[1].Header.Get("webhook-id"); a != orig.ID || b != orig.ID {
+		t.Errorf("webhook-id %q then %q, want the first delivery's %s on both", a, b, orig.ID)
 	}
 	if a, b := payloadOf(t, sent[0]), payloadOf(t, sent[1]); a.ID != pub.ID || b.ID != pub.ID || !sameJSON(t, a.CurrentValue, b.CurrentValue) {
 		t.Errorf("the resend carried event %s, want the same event %s with the same values", b.ID, a.ID)
@@ -342,8 +344,8 @@ func TestAPIDeliveryResend(t *testing.T) {
 	}
 	mine := decode[apiDelivery](t, f.call(t, f.miaToken, http.MethodPost, "/api/v1/deliveries/"+miaOrig.ID+"/resend", nil, http.StatusAccepted))
 	waitUntil(t, "Mia's resend arrives", func() bool { return len(miaRcv.requests()) == 2 })
-	if id := miaRcv.requests()[1].Header.Get("webhook-id"); id != mine.ID {
-		t.Errorf("Mia's resend arrived as %q, want %s", id, mine.ID)
+	if id := miaRcv.requests()[1].Header.Get("webhook-id"); id != miaOrig.ID || mine.MessageID != miaOrig.ID {
+		t.Errorf("Mia's resend arrived as %q (messageId %q), want her first delivery's %s", id, mine.MessageID, miaOrig.ID)
 	}
 }
 
@@ -377,5 +379,70 @@ func TestAPIDeliveryResendAfterLeavingOrganization(t *testing.T) {
 	}
 	if got := rcv.requests(); len(got) != 1 {
 		t.Errorf("Mia's receiver got %d requests, want 1; the last carried %s", len(got), rawField(t, got[len(got)-1].Body, "currentValue"))
+	}
+}
+
+// webhook-id is the same on every request that carries one event to one webhook: the first
+// delivery, a resend, a replay, and replays of an event the webhook missed while it was off
+// (Standard Webhooks: receivers deduplicate on it). Another event, or the same event to
+// another webhook, has its own.
+func TestWebhookIDStableAcrossResendAndReplay(t *testing.T) {
+	f := newWebhookFixture(t, allowPrivate)
+	rcv, other := newReceiver(t, 200, "ok"), newReceiver(t, 200, "ok")
+	hook := f.createWebhook(t, f.miaToken, map[string]any{"name": "Hook", "url": rcv.URL, "events": []string{"TODO_CREATED"}})
+	f.createWebhook(t, f.miaToken, map[string]any{"name": "Other", "url": other.URL, "events": []string{"TODO_CREATED"}})
+	before := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+	pub := f.publishEvent(t, f.miaToken, map[string]any{"event": "TODO_CREATED", "projectId": f.alpha.ID})
+	f.settledDeliveries(t, pub.ID, 2)
+	first := f.deliveriesOf(t, f.miaToken, hook.ID, "")[0]
+	if first.MessageID != first.ID {
+		t.Errorf("a fresh delivery's messageId is %q, want its own id %s", first.MessageID, first.ID)
+	}
+
+	nd := decode[apiDelivery](t, f.call(t, f.miaToken, http.MethodPost, "/api/v1/deliveries/"+first.ID+"/resend", nil, http.StatusAccepted))
+	if nd.MessageID != first.ID {
+		t.Errorf("the resend answer's messageId is %q, want the first delivery's %s", nd.MessageID, first.ID)
+	}
+	f.settledDeliveries(t, pub.ID, 3)
+	f.call(t, f.miaToken, http.MethodPost, "/api/v1/webhooks/"+hook.ID+"/replay", map[string]any{"since": before}, http.StatusAccepted)
+	f.settledDeliveries(t, pub.ID, 4)
+
+	// An event published while the webhook is off is missed; replayed twice, it keeps the id
+	// its first (replayed) delivery got.
+	f.call(t, f.miaToken, http.MethodPost, "/api/v1/webhooks/"+hook.ID+"/disable", nil, http.StatusOK)
+	missed := f.publishEvent(t, f.miaToken, map[string]any{"event": "TODO_CREATED", "projectId": f.alpha.ID})
+	f.settledDeliveries(t, missed.ID, 1) // the other webhook's
+	f.call(t, f.miaToken, http.MethodPost, "/api/v1/webhooks/"+hook.ID+"/enable", map[string]any{"replayMissed": true}, http.StatusOK)
+	f.settledDeliveries(t, missed.ID, 2)
+	f.call(t, f.miaToken, http.MethodPost, "/api/v1/webhooks/"+hook.ID+"/replay", map[string]any{"since": before}, http.StatusAccepted)
+	f.settledDeliveries(t, pub.ID, 5)
+	f.settledDeliveries(t, missed.ID, 3)
+
+	idsOf := map[string]map[string]int{} // event id → webhook-id → requests
+	for _, req := range rcv.requests() {
+		if req.Header.Get("X-Hookyard-Event") != "TODO_CREATED" {
+			continue // the health check of the re-enable
+		}
+		ev := payloadOf(t, req).ID
+		if idsOf[ev] == nil {
+			idsOf[ev] = map[string]int{}
+		}
+		idsOf[ev][req.Header.Get("webhook-id")]++
+	}
+	if got, want := idsOf[pub.ID], map[string]int{first.ID: 4}; !maps.Equal(got, want) {
+		t.Errorf("the receiver saw event %s with webhook-ids %v, want %v (publish, resend, two replays)", pub.ID, got, want)
+	}
+	if len(idsOf[missed.ID]) != 1 {
+		t.Errorf("the receiver saw the missed event %s with webhook-ids %v, want one id on both replays", missed.ID, idsOf[missed.ID])
+	}
+	for id, n := range idsOf[missed.ID] {
+		if id == first.ID || n != 2 || !strings.HasPrefix(id, "dlv_") {
+			t.Errorf("the missed event came %d times with webhook-id %s, want twice with an id of its own", n, id)
+		}
+	}
+	for _, req := range other.requests() {
+		if id := req.Header.Get("webhook-id"); id == first.ID {
+			t.Errorf("the other webhook got webhook-id %s too; each webhook has its own", id)
+		}
 	}
 }

@@ -323,7 +323,7 @@ func (s *Server) resend(ctx context.Context, d store.Delivery, w store.Webhook) 
 			"This webhook no longer receives this event: its choices changed, or its owner lost access to the project.")
 	}
 	nd := s.newDelivery(ev, w.ID)
-	nd.ResendOf = d.ID
+	nd.ResendOf, nd.MessageID = d.ID, d.MessageID
 	if err := s.store.AddDeliveries(ctx, []store.Delivery{nd}); err != nil {
 		return nd, err
 	}

@@ -100,7 +100,9 @@ func (a *testApp) apiRaw(token, method, path string, body []byte, header http.He
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if _, given := header["Content-Type"]; !given {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return apiResult{}, err

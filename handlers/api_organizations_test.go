@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"slices"
@@ -95,16 +96,24 @@ func TestAPIListLimitCappedAt500(t *testing.T) {
 	}
 }
 
-// Bad ?limit= and ?cursor= on every paged list are 400 naming the parameter.
+// Bad ?limit= and ?cursor= on every paged list are 400 naming the parameter: also a cursor
+// that decodes but is not one Hookyard issued (SPEC §5).
 func TestAPIListBadPageParams(t *testing.T) {
 	f := newAPIFixture(t)
-	for _, list := range []string{"/api/v1/organizations", "/api/v1/projects", "/api/v1/users"} {
+	issued := func(raw string) string { return base64.RawURLEncoding.EncodeToString([]byte(raw)) }
+	for _, list := range []string{"/api/v1/organizations", "/api/v1/projects", "/api/v1/users", "/api/v1/webhooks", "/api/v1/events", "/api/v1/event-types"} {
 		for _, tc := range []struct{ query, field string }{
 			{"limit=0", "limit"},
 			{"limit=-1", "limit"},
 			{"limit=abc", "limit"},
 			{"limit=2.5", "limit"},
 			{"cursor=!!!", "cursor"},
+			{"cursor=abc", "cursor"},
+			{"cursor=" + issued("org_123"), "cursor"},
+			{"cursor=" + issued("' OR 1=1 --"), "cursor"},
+			{"cursor=" + issued("org_01m8ssfwfktqa3dgetwrnmtv3"), "cursor"},  // one character short
+			{"cursor=" + issued("org_01m8ssfwfktqa3dgetwrnmtv3u"), "cursor"}, // u is not in the alphabet
+			{"cursor=" + issued("org_91m8ssfwfktqa3dgetwrnmtv3q"), "cursor"}, // more than 128 bits
 		} {
 			t.Run(list+"?"+tc.query, func(t *testing.T) {
 				r := f.api(f.adminToken, http.MethodGet, list+"?"+tc.query, nil)

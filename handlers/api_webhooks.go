@@ -240,6 +240,22 @@ func (s *Server) apiRotateSecret(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+func (s *Server) apiFinishRotation(c echo.Context) error {
+	ctx := c.Request().Context()
+	w, err := s.webhookFor(ctx, currentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if w, err = s.store.FinishRotation(ctx, w.ID); err != nil {
+		return err
+	}
+	out, err := s.webhookJSON(ctx, w, "")
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
 func (s *Server) apiTestWebhook(c echo.Context) error {
 	var b struct {
 		Event string `json:"event"`

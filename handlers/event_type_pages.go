@@ -63,3 +63,15 @@ func (s *Server) addEventType(c echo.Context, in eventTypeInput) (store.EventTyp
 	}
 	return t, nil, err
 }
+
+// eventCatalogPage shows what a receiver gets for every event type (the OpenAPI document's
+// webhooks, for people).
+func (s *Server) eventCatalogPage(c echo.Context) error {
+	entries, err := s.eventCatalog(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, views.EventCatalog(views.EventCatalogPage{
+		Page: s.page(c, "Event catalog", "event-types"), Entries: catalogPage(entries),
+	}))
+}

@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"hookyard/handlers"
 )
 
@@ -129,6 +132,41 @@ func TestMetricsToken(t *testing.T) {
 	} {
 		if got := get(t, guarded, tc.auth); got != tc.want {
 			t.Errorf("Authorization %q: status %d, want %d", tc.auth, got, tc.want)
+		}
+	}
+}
+
+// The HTTP server's figures (hookyard_http_*) count requests by status, method and route
+// pattern: never a path with ids in it, nor a host; an error's status is the one answered.
+func TestHTTPServerMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	f := newAPIFixture(t, func(o *handlers.Options) {
+		o.MetricsRegisterer, o.Metrics = reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	})
+	f.call(t, f.miaToken, http.MethodGet, "/api/v1/webhooks/wh_01jd3k5m7q8r9s0t1v2w3x4y5z", nil, http.StatusNotFound)
+	f.call(t, f.miaToken, http.MethodGet, "/api/v1/me", nil, http.StatusOK)
+	f.call(t, f.miaToken, http.MethodDelete, "/api/v1/me", nil, http.StatusMethodNotAllowed)
+	f.call(t, f.miaToken, http.MethodGet, "/api/v1/usr_secret/nothing", nil, http.StatusNotFound)
+	resp, err := http.Get(f.srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	text := string(body)
+	for _, want := range []string{
+		`hookyard_http_requests_total{code="404",host="",method="GET",url="/api/v1/webhooks/:id"} 1`,
+		`hookyard_http_requests_total{code="200",host="",method="GET",url="/api/v1/me"} 1`,
+		`hookyard_http_requests_total{code="405",host="",method="DELETE",url="/api/v1/*"} 1`,
+		`hookyard_http_request_duration_seconds_count{code="200",host="",method="GET",url="/api/v1/me"} 1`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics has no line %s", want)
+		}
+	}
+	for _, bad := range []string{"wh_01jd", "usr_secret", "127.0.0.1"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("/metrics carries %q in a label", bad)
 		}
 	}
 }

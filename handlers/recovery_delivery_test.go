@@ -87,8 +87,8 @@ func TestRecoveryAttemptInspectorAndResend(t *testing.T) {
 	if nd.ResendOf != d.ID || nd.EventID != ev.ID || nd.Status != store.DeliverySucceeded {
 		t.Errorf("resent delivery %+v, want a succeeded resend of %s", nd, d.ID)
 	}
-	if got := rcv.requests()[1].Header.Get("webhook-id"); got != newID {
-		t.Errorf("the resend carried webhook-id %q, want the new delivery's %s", got, newID)
+	if got := rcv.requests()[1].Header.Get("webhook-id"); got != d.ID || nd.MessageID != d.ID {
+		t.Errorf("the resend carried webhook-id %q (stored %q), want the first delivery's %s", got, nd.MessageID, d.ID)
 	}
 
 	// A failing receiver: every attempt with its status, error and body, newest first.

@@ -1,7 +1,11 @@
 package handlers
 
 import (
+	"fmt"
+	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -30,6 +34,7 @@ func (s *Server) routes(e *echo.Echo) {
 	in.GET("/organizations", s.listOrganizations)
 	in.GET("/organizations/:id", s.showOrganization)
 	in.GET("/event-types", s.listEventTypes)
+	in.GET("/event-types/catalog", s.eventCatalogPage)
 	in.GET("/webhooks", s.listWebhooks)
 	in.GET("/webhooks/new", s.newWebhook)
 	in.POST("/webhooks", s.submitBuilder)
@@ -41,6 +46,7 @@ func (s *Server) routes(e *echo.Echo) {
 	in.POST("/webhooks/:id/disable", s.disableWebhookPage)
 	in.POST("/webhooks/:id/reveal-secret", s.revealSecret)
 	in.POST("/webhooks/:id/rotate-secret", s.rotateSecretPage)
+	in.POST("/webhooks/:id/finish-rotation", s.finishRotationPage)
 	in.POST("/webhooks/:id/delete", s.deleteWebhookPage)
 	in.POST("/webhooks/:id/replay", s.replayPage)
 	in.GET("/webhooks/:id/log", s.showLog)
@@ -118,6 +124,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.POST("/webhooks/:id/enable", s.apiEnableWebhook)
 	api.POST("/webhooks/:id/disable", s.apiDisableWebhook)
 	api.POST("/webhooks/:id/rotate-secret", s.apiRotateSecret)
+	api.POST("/webhooks/:id/finish-rotation", s.apiFinishRotation)
 	api.POST("/webhooks/:id/test", s.apiTestWebhook)
 	api.POST("/webhooks/:id/replay", s.apiReplay)
 	publishLimit := middleware.BodyLimit(strconv.FormatInt(s.opts.MaxPayload, 10) + "B")
@@ -128,7 +135,43 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/webhooks/:id/deliveries", s.apiListDeliveries)
 	api.GET("/deliveries/:id", s.apiGetDelivery)
 	api.POST("/deliveries/:id/resend", s.apiResendDelivery)
-	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
+	api.Any("/*", apiNoRoute(e))
+}
+
+// apiNoRoute answers API requests that match no route: HEAD where GET is taken as GET (the
+// server sends no body), 405 with Allow when the address takes other methods (OPTIONS: 204
+// with Allow), else 404.
+func apiNoRoute(e *echo.Echo) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		allowed := allowedMethods(e, c.Path(), c.Request())
+		if len(allowed) == 0 {
+			return echo.ErrNotFound
+		}
+		if c.Request().Method == http.MethodHead && slices.Contains(allowed, http.MethodGet) {
+			e.Router().Find(http.MethodGet, c.Request().URL.Path, c)
+			return c.Handler()(c)
+		}
+		c.Response().Header().Set(echo.HeaderAllow, strings.Join(allowed, ", "))
+		if c.Request().Method == http.MethodOptions {
+			return c.NoContent(http.StatusNoContent)
+		}
+		return problem(http.StatusMethodNotAllowed, fmt.Sprintf("%s is not accepted at this address; it takes %s.",
+			c.Request().Method, strings.Join(allowed, ", ")))
+	}
+}
+
+// allowedMethods lists the methods a route of e answers at the request's address (other
+// than the catch-all route noRoute).
+func allowedMethods(e *echo.Echo, noRoute string, r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		c := e.NewContext(r, nil)
+		e.Router().Find(m, r.URL.Path, c)
+		if p := c.Path(); p != "" && p != noRoute {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // adminRoutes registers routes that only admins may use.

@@ -20,9 +20,11 @@ import (
 	"time"
 
 	"github.com/gorilla/sessions"
+	"github.com/labstack/echo-contrib/echoprometheus"
 	"github.com/labstack/echo-contrib/session"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
 	"hookyard/delivery"
@@ -45,6 +47,8 @@ type Options struct {
 	Engine *delivery.Engine
 	// Metrics serves /metrics; nil leaves it out.
 	Metrics http.Handler
+	// MetricsRegisterer, when set, gets the HTTP server's figures (hookyard_http_*).
+	MetricsRegisterer prometheus.Registerer
 	// MaxPayload is the largest publish body accepted (--max-payload); 0 means 256 KiB.
 	MaxPayload int64
 	// Now is the clock; nil means time.Now.
@@ -77,6 +81,8 @@ type Server struct {
 	sessions *sessions.CookieStore
 	outbound *delivery.Client
 	types    atomic.Pointer[eventTypeCache]
+	// openAPIDoc is /api/v1/openapi.json as last served, with the event types of its version.
+	openAPIDoc atomic.Pointer[openAPIServed]
 	// origin is the base URL's origin, which every state-changing browser request must come from.
 	origin    string
 	passwords *passwordLimiter
@@ -163,11 +169,14 @@ func New(ctx context.Context, st *store.Store, opts Options) (*echo.Echo, error)
 				level = slog.LevelError
 			}
 			s.log.LogAttrs(c.Request().Context(), level, "request",
-				slog.String("method", v.Method), slog.String("path", v.URIPath),
-				slog.Int("status", v.Status), slog.Duration("latency", v.Latency), slog.String("client", v.RemoteIP))
+				slog.String("method", v.Method), slog.String("path", v.URIPath), slog.Int("status", v.Status),
+				slog.Float64("latency_ms", float64(v.Latency.Microseconds())/1000), slog.String("client", v.RemoteIP))
 			return nil
 		},
 	}))
+	if opts.MetricsRegisterer != nil {
+		e.Use(httpMetrics(opts.MetricsRegisterer))
+	}
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection:         "0",
 		ContentTypeNosniff:    "nosniff",
@@ -209,6 +218,23 @@ func noStore(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Response().Header().Set("Cache-Control", "no-store")
 		return next(c)
 	}
+}
+
+// httpMetrics counts requests by status, method and route pattern (hookyard_http_*): the
+// route, such as /api/v1/webhooks/:id, never a path with ids, and no host.
+func httpMetrics(reg prometheus.Registerer) echo.MiddlewareFunc {
+	return echoprometheus.NewMiddlewareWithConfig(echoprometheus.MiddlewareConfig{
+		Namespace: "hookyard", Subsystem: "http", Registerer: reg, DoNotUseRequestPathFor404: true,
+		LabelFuncs: map[string]echoprometheus.LabelValueFunc{"host": func(echo.Context, error) string { return "" }},
+		// Errors become their answer's status only in the error handler, after this runs.
+		StatusCodeResolver: func(c echo.Context, err error) int {
+			if err != nil {
+				p, _ := asProblem(err)
+				return p.Status
+			}
+			return c.Response().Status
+		},
+	})
 }
 
 // sessionStore exposes the cookie store for the session middleware.

@@ -389,7 +389,7 @@ func (s *Server) webhookPageData(c echo.Context, w store.Webhook) (views.Webhook
 	if err != nil {
 		return views.WebhookPage{}, err
 	}
-	d := views.WebhookPage{Page: s.page(c, w.Name, "webhooks"), Webhook: w, CanEdit: true}
+	d := views.WebhookPage{Page: s.page(c, w.Name, "webhooks"), Webhook: w, CanEdit: true, RotationEndsAt: w.RotationEndsAt(s.now())}
 	if w.OwnerID != viewer.ID {
 		owner, err := s.store.UserByID(ctx, w.OwnerID)
 		if err != nil {
@@ -630,8 +630,20 @@ func (s *Server) rotateSecretPage(c echo.Context) error {
 	return s.webhookAction(c, func(ctx context.Context, w store.Webhook, d *views.WebhookPage) (store.Webhook, error) {
 		w, err := s.store.RotateSecret(ctx, w.ID, delivery.NewSecret(), secretOverlap)
 		d.Secret = w.Secret
-		d.SecretNote = "New secret made. Requests are signed with both the new and the old secret for the next 24 hours; update your receiver before then."
+		d.SecretNote = rotatedNote
 		return w, err
+	})
+}
+
+// rotatedNote says what a rotation does to the two signature headers (README, "Signatures").
+const rotatedNote = "New secret made. For the next 24 hours the old secret signs too: webhook-signature carries a signature " +
+	"made with each, and X-Signature is still made with the old one, so a receiver that knows only the old secret keeps working. " +
+	"Once your receiver has the new secret, press Finish rotation; a request it refuses in between is retried."
+
+func (s *Server) finishRotationPage(c echo.Context) error {
+	return s.webhookAction(c, func(ctx context.Context, w store.Webhook, d *views.WebhookPage) (store.Webhook, error) {
+		d.Flash = views.Flash{Kind: "ok", Text: "Rotation finished: only the current secret signs now, X-Signature included."}
+		return s.store.FinishRotation(ctx, w.ID)
 	})
 }
 

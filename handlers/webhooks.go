@@ -300,9 +300,11 @@ func joinOr(items []string, max int, noun string) string {
 // webhookJSON is the webhook object of the API (SPEC §1), with the secret only where given.
 type webhookJSON struct {
 	store.Webhook
-	Secret                 string   `json:"secret,omitempty"`
-	InaccessibleProjectIDs []string `json:"inaccessibleProjectIds"`
-	Health                 health   `json:"health"`
+	Secret string `json:"secret,omitempty"`
+	// RotationEndsAt is when the last rotated-out secret stops signing; null when none does.
+	RotationEndsAt         *time.Time `json:"rotationEndsAt"`
+	InaccessibleProjectIDs []string   `json:"inaccessibleProjectIds"`
+	Health                 health     `json:"health"`
 }
 
 // health is a webhook's recent record (SPEC §5).
@@ -353,7 +355,7 @@ func (s *Server) webhookJSON(ctx context.Context, w store.Webhook, secret string
 		ids = []string{}
 	}
 	h, err := s.healthOf(ctx, w, 24*time.Hour)
-	return webhookJSON{Webhook: w, Secret: secret, InaccessibleProjectIDs: ids, Health: h}, err
+	return webhookJSON{Webhook: w, Secret: secret, RotationEndsAt: w.RotationEndsAt(s.now()), InaccessibleProjectIDs: ids, Health: h}, err
 }
 
 // stateFilter validates the ?state= filter.

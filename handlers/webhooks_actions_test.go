@@ -271,14 +271,18 @@ func TestWebhookAPIRotateSecret(t *testing.T) {
 		t.Errorf("rotate answer %+v", rotated)
 	}
 	st := f.storedWebhook(t, w.ID)
-	if st.Secret != second || st.PreviousSecret != first || st.PreviousSecretExpiresAt == nil {
-		t.Fatalf("stored secret %q previous %q", st.Secret, st.PreviousSecret)
+	if st.Secret != second || len(st.PreviousSecrets) != 1 || st.PreviousSecrets[0].Secret != first {
+		t.Fatalf("stored secret %q previous %v", st.Secret, st.PreviousSecrets)
 	}
-	if left := time.Until(*st.PreviousSecretExpiresAt); left < 23*time.Hour || left > 25*time.Hour {
+	if left := time.Until(st.PreviousSecrets[0].ExpiresAt); left < 23*time.Hour || left > 25*time.Hour {
 		t.Errorf("the old secret keeps signing for %v, want 24 h", left)
 	}
+	if rotated.RotationEndsAt == nil || !rotated.RotationEndsAt.Equal(st.PreviousSecrets[0].ExpiresAt) {
+		t.Errorf("rotationEndsAt %v, want when the old secret stops signing (%v)", rotated.RotationEndsAt, st.PreviousSecrets[0].ExpiresAt)
+	}
 
-	// During the overlap a request carries both signatures; X-Signature uses the new secret.
+	// During the overlap a request carries both signatures; X-Signature stays on the old
+	// secret, which a receiver that knows one secret still has.
 	f.call(t, f.miaToken, http.MethodPost, path+"/test", map[string]any{"event": "TODO_MOVED"}, http.StatusOK)
 	req := rcv.last(t, 1)
 	if n := len(strings.Split(req.Header.Get("webhook-signature"), " ")); n != 2 {
@@ -286,13 +290,22 @@ func TestWebhookAPIRotateSecret(t *testing.T) {
 	}
 	checkSigned(t, req, "TODO_MOVED", second, first)
 
-	// Rotating again: the newest two sign, the first no longer.
+	// Rotating again within the 24 h: all three sign, X-Signature still with the first.
 	third := decode[apiWebhook](t, f.call(t, f.miaToken, http.MethodPost, path+"/rotate-secret", nil, http.StatusOK)).Secret
 	if third == second || third == first {
 		t.Fatal("second rotation reused a secret")
 	}
 	f.call(t, f.miaToken, http.MethodPost, path+"/test", nil, http.StatusOK)
-	checkSigned(t, rcv.last(t, 2), "TODO_CREATED", third, second)
+	checkSigned(t, rcv.last(t, 2), "TODO_CREATED", third, second, first)
+
+	// Finishing the rotation: only the newest signs.
+	done := decode[apiWebhook](t, f.call(t, f.miaToken, http.MethodPost, path+"/finish-rotation", nil, http.StatusOK))
+	if done.RotationEndsAt != nil || done.Secret != "" {
+		t.Errorf("finish-rotation answered rotationEndsAt %v secret %q, want null and no secret", done.RotationEndsAt, done.Secret)
+	}
+	f.call(t, f.miaToken, http.MethodPost, path+"/test", nil, http.StatusOK)
+	checkSigned(t, rcv.last(t, 3), "TODO_CREATED", third)
+	wantProblem(t, f.api(f.ottoToken, http.MethodPost, path+"/finish-rotation", nil), http.StatusNotFound)
 
 	// Another member cannot rotate it; the admin can.
 	wantProblem(t, f.api(f.ottoToken, http.MethodPost, path+"/rotate-secret", nil), http.StatusNotFound)

@@ -93,8 +93,9 @@ func (r *receiver) last(t *testing.T, n int) received {
 	return got[n-1]
 }
 
-// checkSigned fails unless req carries the request headers of SPEC §2, with X-Signature made
-// with the first (current) secret and exactly one webhook-signature entry per secret.
+// checkSigned fails unless req carries the request headers of SPEC §2, with exactly one
+// webhook-signature entry per secret (current first, then rotated-out ones, newest first) and
+// X-Signature made with the last: the oldest still signing.
 func checkSigned(t *testing.T, req received, event string, secrets ...string) {
 	t.Helper()
 	if req.Method != http.MethodPost {
@@ -124,8 +125,8 @@ func checkSigned(t *testing.T, req received, event string, secrets ...string) {
 	if d := time.Since(time.Unix(ts, 0)); d < -time.Minute || d > time.Minute {
 		t.Errorf("webhook-timestamp %d is %v away from now", ts, d)
 	}
-	if got, want := h.Get("X-Signature"), delivery.BlueSignature(secrets[0], req.Body); got != want {
-		t.Errorf("X-Signature %q, want hex HMAC of the body keyed by the current secret (%q)", got, want)
+	if got, want := h.Get("X-Signature"), delivery.BlueSignature(secrets[len(secrets)-1], req.Body); got != want {
+		t.Errorf("X-Signature %q, want hex HMAC of the body keyed by the oldest secret still signing (%q)", got, want)
 	}
 	entries := strings.Fields(h.Get("webhook-signature"))
 	if len(entries) != len(secrets) {
@@ -190,6 +191,7 @@ type apiWebhook struct {
 	DisabledAt             *time.Time `json:"disabledAt"`
 	CreatedAt              time.Time  `json:"createdAt"`
 	UpdatedAt              time.Time  `json:"updatedAt"`
+	RotationEndsAt         *time.Time `json:"rotationEndsAt"`
 	InaccessibleProjectIDs []string   `json:"inaccessibleProjectIds"`
 }
 
@@ -250,8 +252,9 @@ func (a *testApp) webhookState(t *testing.T, id string) string {
 	}
 	b, _ := json.Marshal(struct {
 		store.Webhook
-		Secret, Previous string
-	}{w, w.Secret, w.PreviousSecret})
+		Secret   string
+		Previous []store.PreviousSecret
+	}{w, w.Secret, w.PreviousSecrets})
 	return string(b)
 }
 

@@ -260,8 +260,12 @@ func TestWebhookPageActions(t *testing.T) {
 	p = b.post(base+"/rotate-secret", nil)
 	wantPageStatus(t, p, http.StatusOK)
 	st := f.storedWebhook(t, w.ID)
-	if st.Secret == w.Secret || st.PreviousSecret != w.Secret {
-		t.Fatalf("rotation not stored: secret %q previous %q", st.Secret, st.PreviousSecret)
+	if st.Secret == w.Secret || len(st.PreviousSecrets) != 1 || st.PreviousSecrets[0].Secret != w.Secret {
+		t.Fatalf("rotation not stored: secret %q previous %v", st.Secret, st.PreviousSecrets)
+	}
+	if note := squash(p.Doc.Find(`[data-testid="rotation-notice"]`).Text()); !strings.Contains(note, "X-Signature is still made with the old one") ||
+		!strings.Contains(note, "Finish rotation") {
+		t.Errorf("during the rotation the page says %q, want what X-Signature is made with and a Finish rotation button", note)
 	}
 	if got, _ := p.Doc.Find(`input[data-testid="webhook-secret"]`).Attr("value"); got != st.Secret {
 		t.Errorf("secret shown after rotation %q, want the new one", got)
@@ -271,6 +275,15 @@ func TestWebhookPageActions(t *testing.T) {
 	}
 	b.post(base+"/test", url.Values{"test_event": {"TODO_CREATED"}})
 	checkSigned(t, rcv.last(t, 4), "TODO_CREATED", st.Secret, w.Secret)
+
+	// Finish rotation: only the new secret signs, X-Signature included, and the notice is gone.
+	p = b.post(base+"/finish-rotation", nil)
+	wantPageStatus(t, p, http.StatusOK)
+	if !strings.Contains(p.Doc.Find(".flash, .notice").Text(), "Rotation finished") || p.Doc.Find(`[data-testid="rotation-notice"]`).Length() != 0 {
+		t.Errorf("after finishing the rotation the page shows %q", squash(p.Doc.Find("main").Text()))
+	}
+	b.post(base+"/test", url.Values{"test_event": {"TODO_CREATED"}})
+	checkSigned(t, rcv.last(t, 5), "TODO_CREATED", st.Secret)
 
 	// Delete: refused without the CSRF token, then done.
 	p = b.postRaw(base+"/delete", url.Values{})
@@ -289,7 +302,7 @@ func TestWebhookPageActions(t *testing.T) {
 	wantPageStatus(t, b.get(base), http.StatusNotFound)
 	wantPageStatus(t, b.get(base+"/edit"), http.StatusNotFound)
 	wantPageStatus(t, b.post(base+"/test", nil), http.StatusNotFound)
-	rcv.last(t, 4)
+	rcv.last(t, 5)
 }
 
 // Another member's webhook: every page and action answers 404 and changes nothing.
@@ -316,6 +329,7 @@ func TestWebhookPagesRefuseOtherMembers(t *testing.T) {
 		{http.MethodPost, base + "/disable", nil},
 		{http.MethodPost, base + "/reveal-secret", nil},
 		{http.MethodPost, base + "/rotate-secret", nil},
+		{http.MethodPost, base + "/finish-rotation", nil},
 		{http.MethodPost, base + "/delete", nil},
 	} {
 		t.Run(tc.method+" "+strings.TrimPrefix(tc.path, base)+" "+tc.form.Get("action"), func(t *testing.T) {

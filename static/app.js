@@ -13,7 +13,15 @@ document.addEventListener("click", function (e) {
   if (navigator.clipboard && window.isSecureContext) {
     navigator.clipboard.writeText(text).then(done);
   } else {
-    src.select && src.select();
+    if (src.select) {
+      src.select();
+    } else { // a <pre>: select its text
+      var range = document.createRange();
+      range.selectNodeContents(src);
+      var sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+    }
     document.execCommand("copy");
     done();
   }

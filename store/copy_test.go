@@ -328,7 +328,7 @@ func TestCopyRoundTripThroughPostgres(t *testing.T) {
 		// Read back through the store: the webhook signs with the same secrets, and the
 		// token made before the copy still works.
 		w, err := c.s.Webhook(ctx, in.crm.ID)
-		if err != nil || w.Secret != in.crm.Secret || w.PreviousSecret != "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" ||
+		if err != nil || w.Secret != in.crm.Secret || len(w.PreviousSecrets) != 1 || w.PreviousSecrets[0].Secret != "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" ||
 			!slices.Equal(w.Events, in.crm.Events) || !slices.Equal(w.ProjectIDs, in.crm.ProjectIDs) {
 			t.Errorf("%s: webhook %+v, %v; want %+v", c.name, w, err, in.crm)
 		}

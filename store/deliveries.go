@@ -30,9 +30,12 @@ type Delivery struct {
 	LastStatusCode int            `json:"lastStatusCode"`
 	LastError      string         `json:"lastError"`
 	ResendOf       string         `json:"resendOf,omitempty"`
-	CreatedAt      time.Time      `json:"createdAt"`
-	UpdatedAt      time.Time      `json:"updatedAt"`
-	LeaseUntil     *time.Time     `json:"-"`
+	// MessageID is the webhook-id the delivery is signed with: the same for every attempt,
+	// resend and replay of one event to one webhook (the first delivery's id).
+	MessageID  string     `json:"messageId"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	UpdatedAt  time.Time  `json:"updatedAt"`
+	LeaseUntil *time.Time `json:"-"`
 	// LeaseOwner is the node and shard-lease epoch holding it ("node#epoch"): an outcome
 	// written under another holder's lease changes nothing but the history.
 	LeaseOwner string `json:"-"`
@@ -62,7 +65,7 @@ type Attempt struct {
 func deliveryColumnsOf(a string) string {
 	return a + `id, ` + a + `event_id, ` + a + `webhook_id, ` + a + `event_type, ` + a + `status, ` + a + `attempts, ` +
 		a + `next_attempt_at, ` + a + `lease_until, ` + a + `last_status_code, ` + a + `last_error, COALESCE(` +
-		a + `resend_of, ''), ` + a + `created_at, ` + a + `updated_at`
+		a + `resend_of, ''), ` + a + `message_id, ` + a + `created_at, ` + a + `updated_at`
 }
 
 var deliveryColumns = deliveryColumnsOf("")
@@ -72,7 +75,7 @@ func scanDelivery(row scanner) (Delivery, error) {
 	var next, lease nullMS
 	var created, updated int64
 	err := row.Scan(&d.ID, &d.EventID, &d.WebhookID, &d.EventType, &d.Status, &d.Attempts, &next, &lease,
-		&d.LastStatusCode, &d.LastError, &d.ResendOf, &created, &updated)
+		&d.LastStatusCode, &d.LastError, &d.ResendOf, &d.MessageID, &created, &updated)
 	d.NextAttemptAt, d.LeaseUntil = next.time(), lease.time()
 	d.CreatedAt, d.UpdatedAt = fromMS(created), fromMS(updated)
 	return d, notFound(err)

@@ -192,10 +192,14 @@ func insertDeliveries(ctx context.Context, tx *Tx, ds []Delivery) error {
 }
 
 func prepareDeliveryInsert(ctx context.Context, tx *Tx) (*Stmt, error) {
+	// A delivery without a message id (a replay) takes that of the first delivery of its event
+	// to its webhook, or its own id when it is the first.
 	return tx.PrepareContext(ctx, `INSERT INTO deliveries (id, event_id, webhook_id, event_type, status,
-		attempts, next_attempt_at, lease_until, lease_owner, resend_of, created_at, updated_at)
-		SELECT ?, ?, id, ?, 'pending', 0, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT), ?, CAST(? AS BIGINT), CAST(? AS BIGINT)
-		FROM webhooks WHERE id = ?`)
+		attempts, next_attempt_at, lease_until, lease_owner, resend_of, message_id, created_at, updated_at)
+		SELECT ?, ?, id, ?, 'pending', 0, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT), ?,
+			COALESCE(NULLIF(?, ''), (SELECT d0.message_id FROM deliveries d0 WHERE d0.event_id = ? AND d0.webhook_id = webhooks.id
+				ORDER BY d0.id LIMIT 1), ?),
+			CAST(? AS BIGINT), CAST(? AS BIGINT) FROM webhooks WHERE id = ?`)
 }
 
 func execDeliveryInsert(ctx context.Context, stmt *Stmt, d Delivery) error {
@@ -204,7 +208,7 @@ func execDeliveryInsert(ctx context.Context, stmt *Stmt, d Delivery) error {
 		resendOf = d.ResendOf
 	}
 	_, err := stmt.ExecContext(ctx, d.ID, d.EventID, d.EventType, msPtr(d.NextAttemptAt),
-		msPtr(d.LeaseUntil), nullString(d.LeaseOwner), resendOf, ms(d.CreatedAt), ms(d.CreatedAt), d.WebhookID)
+		msPtr(d.LeaseUntil), nullString(d.LeaseOwner), resendOf, d.MessageID, d.EventID, d.ID, ms(d.CreatedAt), ms(d.CreatedAt), d.WebhookID)
 	return err
 }
 

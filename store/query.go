@@ -70,6 +70,27 @@ func encodeID(prefix string, ms int64, random [10]byte) string {
 	return prefix + "_" + string(out[:])
 }
 
+// IsID reports whether s has the shape of an id NewID makes: a lower-case prefix, "_", and 26
+// characters of the alphabet holding 128 bits. List cursors are ids, so a cursor of another
+// shape was not issued by Hookyard.
+func IsID(s string) bool {
+	prefix, rest, ok := strings.Cut(s, "_")
+	if !ok || prefix == "" || len(prefix) > 16 || len(rest) != 26 || rest[0] > '7' {
+		return false
+	}
+	for _, c := range prefix {
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	for _, c := range rest {
+		if !strings.ContainsRune(crockford, c) {
+			return false
+		}
+	}
+	return true
+}
+
 // NextID returns a new id that sorts after every id this store made before.
 func (s *Store) NextID(prefix string) string { return s.ids.next(prefix, s.now()) }
 

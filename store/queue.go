@@ -18,7 +18,8 @@ type QueueItem struct {
 	DeliveryID string
 	WebhookID  string
 	EventID    string
-	Attempts   int // attempts already made
+	MessageID  string // webhook-id: the same on every attempt, resend and replay
+	Attempts   int    // attempts already made
 	Due        time.Time
 }
 
@@ -47,7 +48,7 @@ func (s *Store) ClaimDue(ctx context.Context, now, leaseUntil time.Time, claims 
 		claim, err := tx.PrepareContext(ctx, `UPDATE deliveries SET lease_until = ?, lease_owner = ? WHERE id IN (
 			SELECT id FROM deliveries WHERE webhook_id = ? AND status = 'pending' AND lease_until IS NULL
 			AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`+tx.d.skipLocked+`)
-			RETURNING id, webhook_id, event_id, attempts, next_attempt_at`)
+			RETURNING id, webhook_id, event_id, message_id, attempts, next_attempt_at`)
 		if err != nil {
 			return err
 		}
@@ -84,7 +85,7 @@ func (s *Store) ClaimDue(ctx context.Context, now, leaseUntil time.Time, claims 
 func scanQueueItem(row scanner) (QueueItem, error) {
 	var it QueueItem
 	var due nullMS
-	err := row.Scan(&it.DeliveryID, &it.WebhookID, &it.EventID, &it.Attempts, &due)
+	err := row.Scan(&it.DeliveryID, &it.WebhookID, &it.EventID, &it.MessageID, &it.Attempts, &due)
 	if t := due.time(); t != nil {
 		it.Due = *t
 	}

@@ -432,6 +432,9 @@ func TestNewIDShape(t *testing.T) {
 			if i := strings.IndexFunc(rest, func(r rune) bool { return !strings.ContainsRune(crockford, r) }); i >= 0 {
 				t.Errorf("NewID(%q) = %q: character %q is not Crockford base32", prefix, id, rest[i])
 			}
+			if !IsID(id) {
+				t.Errorf("IsID(%q) = false for an id NewID made", id)
+			}
 		})
 	}
 }

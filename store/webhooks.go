@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -42,34 +43,76 @@ type Webhook struct {
 	LastDisabledAt *time.Time `json:"-"`
 
 	Secret string `json:"-"`
-	// PreviousSecret still signs, beside Secret, until PreviousSecretExpiresAt.
-	PreviousSecret          string     `json:"-"`
-	PreviousSecretExpiresAt *time.Time `json:"-"`
+	// PreviousSecrets were rotated out and still sign, beside Secret, each until it expires;
+	// newest first, at most MaxPreviousSecrets.
+	PreviousSecrets []PreviousSecret `json:"-"`
 }
 
+// PreviousSecret is a rotated-out secret that signs until ExpiresAt.
+type PreviousSecret struct {
+	Secret    string
+	ExpiresAt time.Time
+}
+
+// storedSecret is a PreviousSecret in the previous_secrets column (a JSON list).
+type storedSecret struct {
+	Secret    string `json:"secret"`
+	ExpiresAt int64  `json:"expiresAt"` // Unix ms
+}
+
+// MaxPreviousSecrets bounds the rotated-out secrets that still sign (so a request's
+// webhook-signature stays short): a rotation beyond it ends the oldest one's overlap early.
+const MaxPreviousSecrets = 5
+
 // SigningSecrets returns the secrets that sign a request sent at now: the current one, then
-// the previous one while its rotation grace period lasts.
+// the rotated-out ones whose overlap lasts, newest first. The last is the oldest still
+// signing: X-Signature uses it, so a receiver that knows one secret keeps verifying.
 func (w Webhook) SigningSecrets(now time.Time) []string {
 	out := []string{w.Secret}
-	if w.PreviousSecret != "" && w.PreviousSecretExpiresAt != nil && now.Before(*w.PreviousSecretExpiresAt) {
-		out = append(out, w.PreviousSecret)
+	for _, p := range w.PreviousSecrets {
+		if now.Before(p.ExpiresAt) {
+			out = append(out, p.Secret)
+		}
 	}
 	return out
 }
 
-const webhookColumns = `id, owner_id, name, url, secret, COALESCE(previous_secret, ''), previous_secret_expires_at,
+// RotationEndsAt is when the last rotated-out secret stops signing; nil when none signs at now.
+func (w Webhook) RotationEndsAt(now time.Time) *time.Time {
+	var end *time.Time
+	for _, p := range w.PreviousSecrets {
+		if now.Before(p.ExpiresAt) && (end == nil || p.ExpiresAt.After(*end)) {
+			t := p.ExpiresAt
+			end = &t
+		}
+	}
+	return end
+}
+
+func parsePreviousSecrets(column string) []PreviousSecret {
+	var stored []storedSecret
+	_ = json.Unmarshal([]byte(column), &stored)
+	out := make([]PreviousSecret, 0, len(stored))
+	for _, p := range stored {
+		out = append(out, PreviousSecret{Secret: p.Secret, ExpiresAt: fromMS(p.ExpiresAt)})
+	}
+	return out
+}
+
+const webhookColumns = `id, owner_id, name, url, secret, previous_secrets,
 	enabled, status, disabled_reason, disabled_at, created_at, updated_at,
 	consecutive_failures, last_success_at, last_failure_at, last_error, last_disabled_at`
 
 func scanWebhook(row scanner) (Webhook, error) {
 	var w Webhook
-	var prevExp, disabledAt, lastOK, lastFail, lastDisabled nullMS
+	var disabledAt, lastOK, lastFail, lastDisabled nullMS
 	var created, updated int64
-	err := row.Scan(&w.ID, &w.OwnerID, &w.Name, &w.URL, &w.Secret, &w.PreviousSecret, &prevExp,
+	var previous string
+	err := row.Scan(&w.ID, &w.OwnerID, &w.Name, &w.URL, &w.Secret, &previous,
 		&w.Enabled, &w.Status, &w.DisabledReason, &disabledAt, &created, &updated,
 		&w.ConsecutiveFailures, &lastOK, &lastFail, &w.LastError, &lastDisabled)
-	w.LastDisabledAt = lastDisabled.time()
-	w.PreviousSecretExpiresAt, w.DisabledAt = prevExp.time(), disabledAt.time()
+	w.PreviousSecrets = parsePreviousSecrets(previous)
+	w.LastDisabledAt, w.DisabledAt = lastDisabled.time(), disabledAt.time()
 	w.LastSuccessAt, w.LastFailureAt = lastOK.time(), lastFail.time()
 	w.CreatedAt, w.UpdatedAt = fromMS(created), fromMS(updated)
 	return w, notFound(err)
@@ -369,16 +412,64 @@ func (s *Store) EnableWebhook(ctx context.Context, id string) (Webhook, error) {
 	return s.writtenWebhook(ctx, id)
 }
 
-// RotateSecret makes newSecret the signing secret; the old one keeps signing until keepOld ends.
+// RotateSecret makes newSecret the signing secret; the old one keeps signing until keepOld
+// ends, beside those rotated out before whose time has not ended (at most MaxPreviousSecrets).
 func (s *Store) RotateSecret(ctx context.Context, id, newSecret string, keepOld time.Duration) (Webhook, error) {
 	defer s.changedWebhook(id)
-	now := s.nowMS()
-	if err := checkAffected(s.write.ExecContext(ctx, `UPDATE webhooks SET previous_secret = secret,
-		previous_secret_expires_at = ?, secret = ?, updated_at = ? WHERE id = ?`,
-		now+keepOld.Milliseconds(), newSecret, now, id)); err != nil {
+	err := s.WithTx(ctx, func(tx *Tx) error {
+		if err := tx.Serialize(ctx, "rotate "+id); err != nil {
+			return err
+		}
+		var current, stored string
+		if err := tx.QueryRowContext(ctx, `SELECT secret, previous_secrets FROM webhooks WHERE id = ?`, id).Scan(&current, &stored); err != nil {
+			return notFound(err)
+		}
+		now := s.now()
+		kept := []PreviousSecret{{Secret: current, ExpiresAt: now.Add(keepOld)}}
+		for _, p := range parsePreviousSecrets(stored) {
+			if now.Before(p.ExpiresAt) && len(kept) < MaxPreviousSecrets {
+				kept = append(kept, p)
+			}
+		}
+		return s.setSecrets(ctx, tx, id, newSecret, kept)
+	})
+	if err != nil {
 		return Webhook{}, err
 	}
 	return s.writtenWebhook(ctx, id)
+}
+
+// FinishRotation stops every rotated-out secret signing now: only the current one signs.
+func (s *Store) FinishRotation(ctx context.Context, id string) (Webhook, error) {
+	defer s.changedWebhook(id)
+	err := s.WithTx(ctx, func(tx *Tx) error {
+		if err := tx.Serialize(ctx, "rotate "+id); err != nil {
+			return err
+		}
+		var current string
+		if err := tx.QueryRowContext(ctx, `SELECT secret FROM webhooks WHERE id = ?`, id).Scan(&current); err != nil {
+			return notFound(err)
+		}
+		return s.setSecrets(ctx, tx, id, current, nil)
+	})
+	if err != nil {
+		return Webhook{}, err
+	}
+	return s.writtenWebhook(ctx, id)
+}
+
+func (s *Store) setSecrets(ctx context.Context, tx *Tx, id, current string, previous []PreviousSecret) error {
+	stored := make([]storedSecret, 0, len(previous))
+	for _, p := range previous {
+		stored = append(stored, storedSecret{Secret: p.Secret, ExpiresAt: ms(p.ExpiresAt)})
+	}
+	b, err := json.Marshal(stored)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE webhooks SET secret = ?, previous_secrets = ?, updated_at = ? WHERE id = ?`,
+		current, string(b), s.nowMS(), id)
+	return err
 }
 
 // CountDisabledWebhooks returns how many webhooks are switched off.

@@ -86,7 +86,9 @@ func testTimesAreMilliseconds(t *testing.T, f *fixture) {
 	addPtr("webhook last disabled", w.LastDisabledAt, now)
 	add("webhook updated", w.UpdatedAt, now)
 	w, _ = f.s.RotateSecret(f.ctx, s.hook.ID, "whsec_new", time.Hour)
-	addPtr("previous secret expires", w.PreviousSecretExpiresAt, now.Add(time.Hour))
+	if len(w.PreviousSecrets) == 1 {
+		add("previous secret expires", w.PreviousSecrets[0].ExpiresAt, now.Add(time.Hour))
+	}
 	notes, _ := f.s.UnreadNotifications(f.ctx, s.owner.ID)
 	if len(notes) == 1 {
 		add("notice created", notes[0].CreatedAt, now)

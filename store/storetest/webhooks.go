@@ -310,20 +310,26 @@ func testRotateSecret(t *testing.T, f *fixture) {
 	}
 	until := f.now().Add(24 * time.Hour)
 	want := s.hook
-	want.Secret, want.PreviousSecret, want.PreviousSecretExpiresAt, want.UpdatedAt = "whsec_second", "whsec_main", &until, f.now()
+	want.Secret, want.UpdatedAt = "whsec_second", f.now()
+	want.PreviousSecrets = []store.PreviousSecret{{Secret: "whsec_main", ExpiresAt: until}}
 	check(t, "RotateSecret", got, want)
 	check(t, "stored webhook", f.webhookNow(s.hook.ID), want)
 	check(t, "signing secrets during the grace period", got.SigningSecrets(until.Add(-time.Millisecond)), []string{"whsec_second", "whsec_main"})
 	check(t, "signing secrets after it", got.SigningSecrets(until), []string{"whsec_second"})
 	check(t, "the other webhook", f.webhookNow(other.ID), other)
 
+	// Rotating again within the window keeps both older secrets signing, each until its end.
 	f.clock.Advance(time.Minute)
 	got, err = f.s.RotateSecret(f.ctx, s.hook.ID, "whsec_third", time.Hour)
 	f.must(err, "RotateSecret again")
-	if got.Secret != "whsec_third" || got.PreviousSecret != "whsec_second" || !sameTime(got.PreviousSecretExpiresAt, ptr(f.now().Add(time.Hour))) {
-		t.Errorf("second rotation = %q, previous %q until %s; want whsec_third, whsec_second for an hour",
-			got.Secret, got.PreviousSecret, timeOf(got.PreviousSecretExpiresAt))
+	second := f.now().Add(time.Hour)
+	if got.Secret != "whsec_third" || len(got.PreviousSecrets) != 2 || got.PreviousSecrets[0].Secret != "whsec_second" ||
+		!sameTime(&got.PreviousSecrets[0].ExpiresAt, &second) ||
+		got.PreviousSecrets[1].Secret != "whsec_main" {
+		t.Errorf("second rotation = %q with previous %+v; want whsec_third, then whsec_second for an hour and whsec_main until its own end",
+			got.Secret, got.PreviousSecrets)
 	}
+	check(t, "signing secrets in both windows", got.SigningSecrets(second.Add(-time.Millisecond)), []string{"whsec_third", "whsec_second", "whsec_main"})
 	_, err = f.s.RotateSecret(f.ctx, "wh_missing", "x", time.Hour)
 	checkErr(t, "RotateSecret(unknown)", err, store.ErrNotFound)
 }
