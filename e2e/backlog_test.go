@@ -65,8 +65,15 @@ func TestRestartWithLargeBacklogServesAtOnce(t *testing.T) {
 			acked = append(acked, e.ID)
 		}
 	}
-	if n := pendingDeliveries(t, first.base); n < backlog*9/10 {
-		t.Fatalf("%d deliveries pending after publishing %d: the receiver was not slow enough to build a backlog", n, backlog)
+	// The gauge is read every few seconds in the background, not at each scrape.
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		n := pendingDeliveries(t, first.base)
+		if n >= backlog*9/10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d deliveries pending after publishing %d: the receiver was not slow enough to build a backlog", n, backlog)
+		}
 	}
 	first.stop(t)
 	stopped := slow.received()

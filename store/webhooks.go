@@ -92,6 +92,9 @@ func (w Webhook) RotationEndsAt(now time.Time) *time.Time {
 func parsePreviousSecrets(column string) []PreviousSecret {
 	var stored []storedSecret
 	_ = json.Unmarshal([]byte(column), &stored)
+	if len(stored) == 0 {
+		return nil
+	}
 	out := make([]PreviousSecret, 0, len(stored))
 	for _, p := range stored {
 		out = append(out, PreviousSecret{Secret: p.Secret, ExpiresAt: fromMS(p.ExpiresAt)})

@@ -46,7 +46,7 @@ func (f *fixture) claim(leaseUntil time.Time, claims ...store.Claim) []store.Cla
 
 // item is the queue item of d as ClaimDue returns it.
 func item(d store.Delivery) store.QueueItem {
-	return store.QueueItem{DeliveryID: d.ID, WebhookID: d.WebhookID, EventID: d.EventID, Attempts: d.Attempts, Due: *d.NextAttemptAt}
+	return store.QueueItem{DeliveryID: d.ID, WebhookID: d.WebhookID, EventID: d.EventID, MessageID: d.MessageID, Attempts: d.Attempts, Due: *d.NextAttemptAt}
 }
 
 // claimedIDs is the delivery ids of one webhook's claim.

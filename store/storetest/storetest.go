@@ -215,7 +215,8 @@ func (f *fixture) newEvent(p store.Project, typ string) store.Event {
 // newDelivery is a pending delivery of ev to a webhook, due now, not yet stored.
 func (f *fixture) newDelivery(ev store.Event, webhookID string) store.Delivery {
 	now := f.now()
-	return store.Delivery{ID: f.s.NextID("dlv"), EventID: ev.ID, WebhookID: webhookID, EventType: ev.Type,
+	id := f.s.NextID("dlv")
+	return store.Delivery{ID: id, EventID: ev.ID, WebhookID: webhookID, EventType: ev.Type, MessageID: id,
 		Status: store.DeliveryPending, NextAttemptAt: &now, CreatedAt: now, UpdatedAt: now}
 }
 
