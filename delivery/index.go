@@ -37,7 +37,15 @@ type bucket struct{ typ, scope string }
 type hookState struct {
 	webhook store.Webhook
 	owner   Access
+	filter  *Filter // the webhook's filter, compiled when it was loaded
 }
+
+func newHookState(w store.Webhook, owner Access) *hookState {
+	return &hookState{webhook: w, owner: owner, filter: FilterOf(w)}
+}
+
+// match decides whether the webhook receives ev (Match, with the compiled filter).
+func (h *hookState) match(ev EventRef) Reason { return Match(h.webhook, h.filter, h.owner, ev) }
 
 func newMatchIndex(st *store.Store) *matchIndex {
 	x := &matchIndex{store: st}
@@ -161,7 +169,7 @@ func (x *matchIndex) rebuild(ctx context.Context) error {
 				a = accessOf(u, members[u.ID])
 				x.owners[w.OwnerID] = a
 			}
-			x.add(&hookState{webhook: w, owner: a})
+			x.add(newHookState(w, a))
 		}
 		if next == "" {
 			break
@@ -234,7 +242,7 @@ func (x *matchIndex) reloadWebhook(ctx context.Context, id string) error {
 		}
 		x.owners[w.OwnerID] = a
 	}
-	x.add(&hookState{webhook: w, owner: a})
+	x.add(newHookState(w, a))
 	return nil
 }
 

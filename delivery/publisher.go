@@ -94,9 +94,9 @@ func (e *Engine) Publish(ctx context.Context, publisherID string, in []EventInpu
 			d := eventData(stored)
 			data = &d
 		}
-		ref := EventRef{Type: ev.Type, ProjectID: ev.ProjectID, OrganizationID: ev.OrganizationID}
+		ref := RefOf(eventData(stored))
 		e.idx.candidates(ref, func(h *hookState) {
-			switch Match(h.webhook, h.owner, ref) {
+			switch h.match(ref) {
 			case Receives:
 				pub.Deliveries = append(pub.Deliveries, store.Delivery{ID: e.store.NextID("dlv"), EventID: stored.ID,
 					WebhookID: h.webhook.ID, EventType: ev.Type, CreatedAt: now, NextAttemptAt: &now})

@@ -19,12 +19,14 @@ import (
 // secretOverlap is how long a rotated-out secret keeps signing.
 const secretOverlap = 24 * time.Hour
 
-// webhookInput is a webhook as submitted. Nil Events / ProjectIDs mean "all".
+// webhookInput is a webhook as submitted. Nil Events / ProjectIDs mean "all". The delivery
+// controls (SPEC §9) are read and checked where they are parsed (readFilter).
 type webhookInput struct {
 	Name       string
 	URL        string
 	Events     []string
 	ProjectIDs []string
+	Filter     store.Setting[*store.PayloadFilter]
 }
 
 // accessOf is what a user can currently reach.

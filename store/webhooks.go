@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -32,6 +34,8 @@ type Webhook struct {
 	DisabledAt     *time.Time    `json:"disabledAt"`
 	CreatedAt      time.Time     `json:"createdAt"`
 	UpdatedAt      time.Time     `json:"updatedAt"`
+	// Filter narrows the events by their content (SPEC §9); nil sends every matching event.
+	Filter *PayloadFilter `json:"filter"`
 
 	// Health counters, kept up to date by every attempt.
 	ConsecutiveFailures int        `json:"-"`
@@ -47,6 +51,36 @@ type Webhook struct {
 	PreviousSecretExpiresAt *time.Time `json:"-"`
 }
 
+// PayloadFilter is a webhook's filter as its owner wrote it (SPEC §9): conditions on paths
+// into the payload, all or any of which must hold. package delivery checks and compiles it.
+type PayloadFilter struct {
+	Match      string            `json:"match"` // "all" or "any"
+	Conditions []FilterCondition `json:"conditions"`
+}
+
+// FilterCondition is one condition of a filter: the value at Path compared by Op with Value
+// (absent for exists, notExists and changed).
+type FilterCondition struct {
+	Path  string          `json:"path"`
+	Op    string          `json:"op"`
+	Value json.RawMessage `json:"value,omitempty"`
+}
+
+// Setting is a field to set when Set is true, to To (which may itself be nil: "none").
+type Setting[T any] struct {
+	Set bool
+	To  T
+}
+
+// jsonColumn is a value stored as JSON text, NULL for nil.
+func jsonColumn(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "null" {
+		return nil, err
+	}
+	return string(b), nil
+}
+
 // SigningSecrets returns the secrets that sign a request sent at now: the current one, then
 // the previous one while its rotation grace period lasts.
 func (w Webhook) SigningSecrets(now time.Time) []string {
@@ -59,15 +93,22 @@ func (w Webhook) SigningSecrets(now time.Time) []string {
 
 const webhookColumns = `id, owner_id, name, url, secret, COALESCE(previous_secret, ''), previous_secret_expires_at,
 	enabled, status, disabled_reason, disabled_at, created_at, updated_at,
-	consecutive_failures, last_success_at, last_failure_at, last_error, last_disabled_at`
+	consecutive_failures, last_success_at, last_failure_at, last_error, last_disabled_at, filter`
 
 func scanWebhook(row scanner) (Webhook, error) {
 	var w Webhook
 	var prevExp, disabledAt, lastOK, lastFail, lastDisabled nullMS
 	var created, updated int64
+	var filter sql.NullString
 	err := row.Scan(&w.ID, &w.OwnerID, &w.Name, &w.URL, &w.Secret, &w.PreviousSecret, &prevExp,
 		&w.Enabled, &w.Status, &w.DisabledReason, &disabledAt, &created, &updated,
-		&w.ConsecutiveFailures, &lastOK, &lastFail, &w.LastError, &lastDisabled)
+		&w.ConsecutiveFailures, &lastOK, &lastFail, &w.LastError, &lastDisabled, &filter)
+	if err == nil && filter.Valid {
+		w.Filter = new(PayloadFilter)
+		if jerr := json.Unmarshal([]byte(filter.String), w.Filter); jerr != nil {
+			err = fmt.Errorf("webhook %s: stored filter: %w", w.ID, jerr)
+		}
+	}
 	w.LastDisabledAt = lastDisabled.time()
 	w.PreviousSecretExpiresAt, w.DisabledAt = prevExp.time(), disabledAt.time()
 	w.LastSuccessAt, w.LastFailureAt = lastOK.time(), lastFail.time()
@@ -170,13 +211,17 @@ func (s *Store) CreateWebhookWithin(ctx context.Context, w *Webhook, maxPerOwner
 	w.Enabled, w.Status, w.DisabledReason, w.DisabledAt = true, StatusHealthy, "", nil
 	w.CreatedAt, w.UpdatedAt = fromMS(now), fromMS(now)
 	w.Events, w.ProjectIDs = uniqueSorted(w.Events), uniqueSorted(w.ProjectIDs)
+	filter, err := jsonColumn(w.Filter)
+	if err != nil {
+		return err
+	}
 	return s.WithTx(ctx, func(tx *Tx) error {
 		if err := underQuota(ctx, tx, maxPerOwner, `SELECT COUNT(*) FROM webhooks WHERE owner_id = ?`, w.OwnerID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhooks (id, owner_id, name, url, secret, enabled, status,
-			created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 'HEALTHY', ?, ?)`,
-			w.ID, w.OwnerID, w.Name, w.URL, w.Secret, now, now); err != nil {
+			created_at, updated_at, filter) VALUES (?, ?, ?, ?, ?, 1, 'HEALTHY', ?, ?, ?)`,
+			w.ID, w.OwnerID, w.Name, w.URL, w.Secret, now, now, filter); err != nil {
 			return err
 		}
 		return writeSelections(ctx, tx, w.ID, &w.Events, &w.ProjectIDs)
@@ -270,14 +315,32 @@ type WebhookChanges struct {
 	URL        *string
 	Events     *[]string
 	ProjectIDs *[]string
+	Filter     Setting[*PayloadFilter]
+}
+
+// set is the SET clause of the changes, with its arguments.
+func (ch WebhookChanges) set(now int64) (string, []any, error) {
+	cols := []string{`name = COALESCE(?, name)`, `url = COALESCE(?, url)`, `updated_at = ?`}
+	args := []any{ch.Name, ch.URL, now}
+	if ch.Filter.Set {
+		v, err := jsonColumn(ch.Filter.To)
+		if err != nil {
+			return "", nil, err
+		}
+		cols, args = append(cols, `filter = ?`), append(args, v)
+	}
+	return strings.Join(cols, `, `), args, nil
 }
 
 // UpdateWebhook applies ch and returns the webhook as it now is.
 func (s *Store) UpdateWebhook(ctx context.Context, id string, ch WebhookChanges) (Webhook, error) {
 	defer s.changedWebhook(id)
-	err := s.WithTx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE webhooks SET name = COALESCE(?, name), url = COALESCE(?, url),
-			updated_at = ? WHERE id = ?`, ch.Name, ch.URL, s.nowMS(), id)
+	set, args, err := ch.set(s.nowMS())
+	if err != nil {
+		return Webhook{}, err
+	}
+	err = s.WithTx(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE webhooks SET `+set+` WHERE id = ?`, append(args, id)...)
 		if err := checkAffected(res, err); err != nil {
 			return err
 		}

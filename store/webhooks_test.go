@@ -1,6 +1,8 @@
 package store
 
 import (
+	"encoding/json"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -38,5 +40,63 @@ func TestRotatedOutSecretStopsSigningAfterItsGracePeriod(t *testing.T) {
 		if got := h.SigningSecrets(rotatedAt.Add(c.after)); !slices.Equal(got, c.want) {
 			t.Errorf("%v after the rotation: signing secrets %v, want %v", c.after, got, c.want)
 		}
+	}
+}
+
+// A webhook's filter is stored as given, read back by every way of loading webhooks, changed
+// or removed by UpdateWebhook, and left alone by changes that do not name it.
+func TestWebhookFilterRoundTrip(t *testing.T) {
+	w := newDeliveryWorld(t)
+	ctx := t.Context()
+	f := &PayloadFilter{Match: "any", Conditions: []FilterCondition{
+		{Path: "currentValue.status", Op: "in", Value: json.RawMessage(`["Done","Closed"]`)},
+		{Path: "currentValue.status", Op: "changed"},
+	}}
+	h := Webhook{OwnerID: w.owner.ID, Name: "Filtered", URL: "http://127.0.0.1:9/f", Secret: "whsec_x", Filter: f}
+	if err := w.s.CreateWebhook(ctx, &h); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, want *PayloadFilter) {
+		t.Helper()
+		got, err := w.s.Webhook(ctx, h.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed, _, err := w.s.ListWebhooks(ctx, WebhookFilter{OwnerID: w.owner.ID}, Page{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var inList *PayloadFilter
+		for _, l := range listed {
+			if l.ID == h.ID {
+				inList = l.Filter
+			}
+		}
+		for _, g := range []*PayloadFilter{got.Filter, inList} {
+			if !reflect.DeepEqual(g, want) {
+				t.Errorf("%s: filter %+v, want %+v", what, g, want)
+			}
+		}
+	}
+	check("created", f)
+	name := "Renamed"
+	if _, err := w.s.UpdateWebhook(ctx, h.ID, WebhookChanges{Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	check("after a rename", f)
+	g := &PayloadFilter{Match: "all", Conditions: []FilterCondition{{Path: "event", Op: "eq", Value: json.RawMessage(`"TODO_MOVED"`)}}}
+	if got, err := w.s.UpdateWebhook(ctx, h.ID, WebhookChanges{Filter: Setting[*PayloadFilter]{Set: true, To: g}}); err != nil || !reflect.DeepEqual(got.Filter, g) {
+		t.Fatalf("UpdateWebhook answered %+v, %v", got.Filter, err)
+	}
+	check("changed", g)
+	if _, err := w.s.UpdateWebhook(ctx, h.ID, WebhookChanges{Filter: Setting[*PayloadFilter]{Set: true}}); err != nil {
+		t.Fatal(err)
+	}
+	check("removed", nil)
+	if n := countRows(t, w.s, "webhooks", "filter IS NULL AND id = ?", h.ID); n != 1 {
+		t.Errorf("a removed filter is stored as %d NULL rows, want 1", n)
+	}
+	if plain, err := w.s.Webhook(ctx, w.hook.ID); err != nil || plain.Filter != nil {
+		t.Errorf("a webhook made without a filter reads back with %+v (%v)", plain.Filter, err)
 	}
 }
