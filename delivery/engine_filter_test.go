@@ -107,3 +107,35 @@ func TestEngineRechecksTheFilterAtEachAttempt(t *testing.T) {
 		t.Errorf("receiver got %d requests, want only the first attempt", n)
 	}
 }
+
+// A webhook's extra headers go out on every attempt, retries included, and can never replace
+// a header Hookyard sets itself, even if one was stored past the API's checks.
+func TestEngineSendsExtraHeadersOnEveryAttempt(t *testing.T) {
+	w := newWorld(t)
+	rcv := newHookServer(t, func(rw http.ResponseWriter, _ *http.Request, n int) {
+		if n == 1 {
+			rw.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
+	h := w.hook("with headers", rcv.URL, func(h *store.Webhook) {
+		h.Headers = map[string]string{"X-Api-Key": "k_123", "authorization": "Bearer abc", "X-Signature": "forged", "User-Agent": "forged"}
+	})
+	e := w.start(engineOpts{})
+	pub := w.publish(e, w.ev("TODO_CREATED"))[0]
+	w.waitStatus(w.deliveryOf(pub.ID, h.ID).ID, store.DeliverySucceeded, 2)
+	hits := rcv.requests()
+	if len(hits) != 2 {
+		t.Fatalf("receiver got %d requests, want 2 (a failure and its retry)", len(hits))
+	}
+	for i, hit := range hits {
+		if hit.header.Get("X-Api-Key") != "k_123" || hit.header.Get("Authorization") != "Bearer abc" {
+			t.Errorf("attempt %d: headers %v, want the extra ones", i+1, hit.header)
+		}
+		if hit.header.Get("X-Signature") == "forged" || hit.header.Get("User-Agent") != engineUA {
+			t.Errorf("attempt %d: a stored header replaced Hookyard's own: %v", i+1, hit.header)
+		}
+	}
+	if a := w.attempts(w.deliveryOf(pub.ID, h.ID).ID); len(a) != 2 || a[0].RequestHeaders.Get("X-Api-Key") != "k_123" {
+		t.Errorf("the stored attempts do not show the extra header as sent: %+v", a)
+	}
+}

@@ -79,7 +79,7 @@ func (e *Engine) attempt(j job) signal {
 		return signalNone
 	}
 	res := e.client.Send(ctx, Request{URL: h.webhook.URL, Secrets: h.webhook.SigningSecrets(time.Now()),
-		MessageID: j.deliveryID, Event: ev.Type, Attempt: j.attempt, Body: body})
+		MessageID: j.deliveryID, Event: ev.Type, Attempt: j.attempt, Body: body, Headers: h.webhook.Headers})
 	if ctx.Err() != nil {
 		// Shutdown cut the attempt short: it does not count; the delivery goes back to the
 		// queue, due at once.

@@ -14,11 +14,12 @@ import (
 )
 
 type webhookBody struct {
-	Name       *string         `json:"name"`
-	URL        *string         `json:"url"`
-	Events     *[]string       `json:"events"`
-	ProjectIDs *[]string       `json:"projectIds"`
-	Filter     json.RawMessage `json:"filter"` // absent: unchanged; null: none
+	Name       *string            `json:"name"`
+	URL        *string            `json:"url"`
+	Events     *[]string          `json:"events"`
+	ProjectIDs *[]string          `json:"projectIds"`
+	Filter     json.RawMessage    `json:"filter"` // absent: unchanged; null: none
+	Headers    *map[string]string `json:"headers"`
 }
 
 func (s *Server) apiListWebhooks(c echo.Context) error {
@@ -64,7 +65,7 @@ func (s *Server) apiCreateWebhook(c echo.Context) error {
 		in.ProjectIDs = *b.ProjectIDs
 	}
 	fe := fieldErrors{}
-	in.Filter = readFilter(b.Filter, fe)
+	in.Filter, in.Headers = readFilter(b.Filter, fe), b.Headers
 	if err := s.checkWebhook(ctx, in, owner, false, fe); err != nil {
 		return err
 	}
@@ -73,6 +74,9 @@ func (s *Server) apiCreateWebhook(c echo.Context) error {
 	}
 	w := store.Webhook{OwnerID: owner.ID, Name: in.Name, URL: in.URL, Secret: delivery.NewSecret(),
 		Events: in.Events, ProjectIDs: in.ProjectIDs, Filter: in.Filter.To}
+	if in.Headers != nil {
+		w.Headers = *in.Headers
+	}
 	if err := s.store.CreateWebhookWithin(ctx, &w, s.opts.MaxWebhooksPerUser); errors.Is(err, store.ErrQuotaReached) {
 		return s.webhookQuotaProblem()
 	} else if err != nil {
@@ -126,14 +130,14 @@ func (s *Server) apiUpdateWebhook(c echo.Context) error {
 	if b.ProjectIDs != nil {
 		in.ProjectIDs = *b.ProjectIDs
 	}
-	in.Filter = readFilter(b.Filter, fe)
+	in.Filter, in.Headers = readFilter(b.Filter, fe), b.Headers
 	if err := s.checkWebhook(ctx, in, owner, true, fe); err != nil {
 		return err
 	}
 	if err := validation(fe); err != nil {
 		return err
 	}
-	ch := store.WebhookChanges{Events: b.Events, ProjectIDs: b.ProjectIDs, Filter: in.Filter}
+	ch := store.WebhookChanges{Events: b.Events, ProjectIDs: b.ProjectIDs, Filter: in.Filter, Headers: b.Headers}
 	if b.Name != nil {
 		ch.Name = &in.Name
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -121,7 +122,7 @@ type builderState struct {
 	id          string
 	saved       []string // the projects the stored webhook selects (empty for a new one)
 	owner       store.User
-	values      map[string]string // name, url
+	values      map[string]string // name, url, headers (one "Name: value" a line)
 	allEvents   bool
 	events      []string
 	allProjects bool
@@ -133,7 +134,7 @@ type builderState struct {
 func (s *Server) readBuilder(c echo.Context) builderState {
 	form, _ := c.FormParams()
 	st := builderState{
-		values:      formValues(c, "name", "url"),
+		values:      formValues(c, "name", "url", "headers"),
 		allEvents:   form.Get("all_events") != "",
 		events:      form["events"],
 		allProjects: form.Get("all_projects") != "",
@@ -143,9 +144,13 @@ func (s *Server) readBuilder(c echo.Context) builderState {
 	return st
 }
 
-// input is what would be saved: "all" is an empty list.
-func (b builderState) input() webhookInput {
+// input is what would be saved: "all" is an empty list. What cannot be read (a header line
+// without a colon) is reported on fe.
+func (b builderState) input(fe fieldErrors) webhookInput {
 	in := webhookInput{Name: b.values["name"], URL: b.values["url"], Events: []string{}, ProjectIDs: []string{}}
+	headers, problem := parseHeaderLines(b.values["headers"])
+	fe.add("headers", problem)
+	in.Headers = &headers
 	if !b.allEvents {
 		in.Events = b.events
 	}
@@ -245,7 +250,8 @@ func (s *Server) editWebhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	b := builderState{id: w.ID, saved: w.ProjectIDs, owner: owner, values: map[string]string{"name": w.Name, "url": w.URL},
+	b := builderState{id: w.ID, saved: w.ProjectIDs, owner: owner, values: map[string]string{"name": w.Name, "url": w.URL,
+		"headers": headerLines(w.Headers)},
 		allEvents: len(w.Events) == 0, events: w.Events, allProjects: len(w.ProjectIDs) == 0, projects: w.ProjectIDs}
 	return s.renderBuilder(c, http.StatusOK, b, nil, views.TestResult{})
 }
@@ -279,8 +285,8 @@ func (s *Server) submitBuilder(c echo.Context) error {
 		}
 		return s.renderBuilder(c, http.StatusOK, b, nil, res)
 	}
-	in := b.input()
 	fe := fieldErrors{}
+	in := b.input(fe)
 	if err := s.checkWebhook(ctx, in, b.owner, false, fe); err != nil {
 		return err
 	}
@@ -295,7 +301,7 @@ func (s *Server) submitBuilder(c echo.Context) error {
 	}
 	if b.id == "" {
 		w := store.Webhook{OwnerID: b.owner.ID, Name: in.Name, URL: strings.TrimSpace(in.URL), Secret: delivery.NewSecret(),
-			Events: in.Events, ProjectIDs: in.ProjectIDs}
+			Events: in.Events, ProjectIDs: in.ProjectIDs, Headers: *in.Headers}
 		if err := s.store.CreateWebhookWithin(ctx, &w, s.opts.MaxWebhooksPerUser); errors.Is(err, store.ErrQuotaReached) {
 			b.refused = s.webhookQuotaProblem().Detail
 			return s.renderBuilder(c, http.StatusTooManyRequests, b, nil, views.TestResult{})
@@ -306,7 +312,8 @@ func (s *Server) submitBuilder(c echo.Context) error {
 		return s.redirectWithFlash(c, "/webhooks/"+w.ID, "Webhook created. Copy its signing secret now: your receiver needs it to check signatures.")
 	}
 	url := strings.TrimSpace(in.URL)
-	w, err := s.store.UpdateWebhook(ctx, b.id, store.WebhookChanges{Name: &in.Name, URL: &url, Events: &in.Events, ProjectIDs: &in.ProjectIDs})
+	w, err := s.store.UpdateWebhook(ctx, b.id, store.WebhookChanges{Name: &in.Name, URL: &url, Events: &in.Events, ProjectIDs: &in.ProjectIDs,
+		Headers: in.Headers})
 	if err != nil {
 		return notFoundAs(err, "webhook")
 	}
@@ -321,9 +328,16 @@ func (s *Server) builderTest(ctx context.Context, b builderState, existing store
 	if fe["url"] != "" {
 		return views.TestResult{Ran: true, Error: fe["url"]}, nil
 	}
-	in := b.input()
+	fe = fieldErrors{}
+	in := b.input(fe)
+	if problems := delivery.CheckHeaders(*in.Headers); fe["headers"] == "" && len(problems) > 0 {
+		fe.add("headers", strings.Join(problems, " "))
+	}
+	if fe["headers"] != "" {
+		return views.TestResult{Ran: true, Error: "Not sent: " + fe["headers"]}, nil
+	}
 	w := existing
-	w.URL, w.Events, w.ProjectIDs = strings.TrimSpace(in.URL), in.Events, in.ProjectIDs
+	w.URL, w.Events, w.ProjectIDs, w.Headers = strings.TrimSpace(in.URL), in.Events, in.ProjectIDs, *in.Headers
 	note := ""
 	if w.ID == "" {
 		w.ID, w.Secret, w.Status, w.Enabled = unsavedWebhookID, delivery.NewSecret(), store.StatusHealthy, true
@@ -645,4 +659,36 @@ func (s *Server) deleteWebhookPage(c echo.Context) error {
 		return notFoundAs(err, "webhook")
 	}
 	return s.redirectWithFlash(c, "/webhooks", "Webhook "+w.Name+" was deleted.")
+}
+
+// parseHeaderLines reads the builder's extra headers, one "Name: value" a line; blank lines
+// are skipped. The names are checked with the API's rules afterwards (checkWebhook).
+func parseHeaderLines(text string) (map[string]string, string) {
+	out := map[string]string{}
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok {
+			return out, fmt.Sprintf("Line %d has no colon: write each header as Name: value, e.g. X-Api-Key: k_123.", i+1)
+		}
+		name = strings.TrimSpace(name)
+		if _, dup := out[name]; dup {
+			return out, fmt.Sprintf("%s is given twice: give each header once.", name)
+		}
+		out[name] = strings.TrimSpace(value)
+	}
+	return out, ""
+}
+
+// headerLines writes extra headers as the builder shows them, sorted by name.
+func headerLines(h map[string]string) string {
+	names := slices.Sorted(maps.Keys(h))
+	lines := make([]string, len(names))
+	for i, n := range names {
+		lines[i] = n + ": " + h[n]
+	}
+	return strings.Join(lines, "\n")
 }

@@ -27,6 +27,7 @@ type webhookInput struct {
 	Events     []string
 	ProjectIDs []string
 	Filter     store.Setting[*store.PayloadFilter]
+	Headers    *map[string]string // nil: unchanged (PATCH), or none
 }
 
 // accessOf is what a user can currently reach.
@@ -108,6 +109,11 @@ func (s *Server) checkWebhook(ctx context.Context, in webhookInput, owner store.
 	}
 	if !partial || in.URL != "" {
 		fe.add("url", s.outbound.CheckURL(ctx, in.URL))
+	}
+	if in.Headers != nil {
+		if problems := delivery.CheckHeaders(*in.Headers); len(problems) > 0 {
+			fe.add("headers", strings.Join(problems, " "))
+		}
 	}
 	if err := s.checkEvents(ctx, "events", in.Events, fe); err != nil {
 		return err
@@ -225,7 +231,7 @@ func (s *Server) sendTest(ctx context.Context, w store.Webhook, eventType string
 	r, err := s.opts.Engine.Limited(ctx, lane, func() delivery.Result {
 		return s.outbound.Send(ctx, delivery.Request{
 			URL: w.URL, Secrets: w.SigningSecrets(now), MessageID: store.NewID("msg", now),
-			Event: eventType, Attempt: 1, Body: body,
+			Event: eventType, Attempt: 1, Body: body, Headers: w.Headers,
 		})
 	})
 	if err != nil {

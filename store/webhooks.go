@@ -36,6 +36,8 @@ type Webhook struct {
 	UpdatedAt      time.Time     `json:"updatedAt"`
 	// Filter narrows the events by their content (SPEC §9); nil sends every matching event.
 	Filter *PayloadFilter `json:"filter"`
+	// Headers are extra request headers sent on every attempt (SPEC §9); never nil once read.
+	Headers map[string]string `json:"headers"`
 
 	// Health counters, kept up to date by every attempt.
 	ConsecutiveFailures int        `json:"-"`
@@ -81,6 +83,14 @@ func jsonColumn(v any) (any, error) {
 	return string(b), nil
 }
 
+// headersColumn stores extra headers as a JSON object, NULL for none.
+func headersColumn(h map[string]string) (any, error) {
+	if len(h) == 0 {
+		return nil, nil
+	}
+	return jsonColumn(h)
+}
+
 // SigningSecrets returns the secrets that sign a request sent at now: the current one, then
 // the previous one while its rotation grace period lasts.
 func (w Webhook) SigningSecrets(now time.Time) []string {
@@ -93,20 +103,26 @@ func (w Webhook) SigningSecrets(now time.Time) []string {
 
 const webhookColumns = `id, owner_id, name, url, secret, COALESCE(previous_secret, ''), previous_secret_expires_at,
 	enabled, status, disabled_reason, disabled_at, created_at, updated_at,
-	consecutive_failures, last_success_at, last_failure_at, last_error, last_disabled_at, filter`
+	consecutive_failures, last_success_at, last_failure_at, last_error, last_disabled_at, filter, headers`
 
 func scanWebhook(row scanner) (Webhook, error) {
 	var w Webhook
 	var prevExp, disabledAt, lastOK, lastFail, lastDisabled nullMS
 	var created, updated int64
-	var filter sql.NullString
+	var filter, headers sql.NullString
 	err := row.Scan(&w.ID, &w.OwnerID, &w.Name, &w.URL, &w.Secret, &w.PreviousSecret, &prevExp,
 		&w.Enabled, &w.Status, &w.DisabledReason, &disabledAt, &created, &updated,
-		&w.ConsecutiveFailures, &lastOK, &lastFail, &w.LastError, &lastDisabled, &filter)
+		&w.ConsecutiveFailures, &lastOK, &lastFail, &w.LastError, &lastDisabled, &filter, &headers)
 	if err == nil && filter.Valid {
 		w.Filter = new(PayloadFilter)
 		if jerr := json.Unmarshal([]byte(filter.String), w.Filter); jerr != nil {
 			err = fmt.Errorf("webhook %s: stored filter: %w", w.ID, jerr)
+		}
+	}
+	w.Headers = map[string]string{}
+	if err == nil && headers.Valid {
+		if jerr := json.Unmarshal([]byte(headers.String), &w.Headers); jerr != nil {
+			err = fmt.Errorf("webhook %s: stored headers: %w", w.ID, jerr)
 		}
 	}
 	w.LastDisabledAt = lastDisabled.time()
@@ -211,7 +227,14 @@ func (s *Store) CreateWebhookWithin(ctx context.Context, w *Webhook, maxPerOwner
 	w.Enabled, w.Status, w.DisabledReason, w.DisabledAt = true, StatusHealthy, "", nil
 	w.CreatedAt, w.UpdatedAt = fromMS(now), fromMS(now)
 	w.Events, w.ProjectIDs = uniqueSorted(w.Events), uniqueSorted(w.ProjectIDs)
+	if w.Headers == nil {
+		w.Headers = map[string]string{}
+	}
 	filter, err := jsonColumn(w.Filter)
+	if err != nil {
+		return err
+	}
+	headers, err := headersColumn(w.Headers)
 	if err != nil {
 		return err
 	}
@@ -220,8 +243,8 @@ func (s *Store) CreateWebhookWithin(ctx context.Context, w *Webhook, maxPerOwner
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhooks (id, owner_id, name, url, secret, enabled, status,
-			created_at, updated_at, filter) VALUES (?, ?, ?, ?, ?, 1, 'HEALTHY', ?, ?, ?)`,
-			w.ID, w.OwnerID, w.Name, w.URL, w.Secret, now, now, filter); err != nil {
+			created_at, updated_at, filter, headers) VALUES (?, ?, ?, ?, ?, 1, 'HEALTHY', ?, ?, ?, ?)`,
+			w.ID, w.OwnerID, w.Name, w.URL, w.Secret, now, now, filter, headers); err != nil {
 			return err
 		}
 		return writeSelections(ctx, tx, w.ID, &w.Events, &w.ProjectIDs)
@@ -316,6 +339,7 @@ type WebhookChanges struct {
 	Events     *[]string
 	ProjectIDs *[]string
 	Filter     Setting[*PayloadFilter]
+	Headers    *map[string]string // replaces them all; empty for none
 }
 
 // set is the SET clause of the changes, with its arguments.
@@ -328,6 +352,13 @@ func (ch WebhookChanges) set(now int64) (string, []any, error) {
 			return "", nil, err
 		}
 		cols, args = append(cols, `filter = ?`), append(args, v)
+	}
+	if ch.Headers != nil {
+		v, err := headersColumn(*ch.Headers)
+		if err != nil {
+			return "", nil, err
+		}
+		cols, args = append(cols, `headers = ?`), append(args, v)
 	}
 	return strings.Join(cols, `, `), args, nil
 }
