@@ -34,11 +34,11 @@ type dispatcherConfig struct {
 }
 
 // dispatcher decides what is sent next. It keeps, per webhook, a lane: a small window of
-// held deliveries, the requests in flight and the webhook's concurrency limit, and whether
-// (and from when) more of its deliveries wait queued in the database. Lanes take turns
-// (round robin), so a webhook with a million queued deliveries and one with a single fresh
-// event are served alike. Nothing polls: publishes, finished requests, stored retries and
-// due times wake the loop.
+// held deliveries, the requests in flight and the webhook's concurrency limit, its pacing
+// (when its next request may start), and whether (and from when) more of its deliveries
+// wait queued in the database. Lanes take turns (round robin), so a webhook with a million
+// queued deliveries and one with a single fresh event are served alike. Nothing polls:
+// publishes, finished requests, stored retries, due times and paced starts wake the loop.
 type dispatcher struct {
 	cfg   dispatcherConfig
 	work  chan job        // to the senders; capacity cfg.workers, so handing out never blocks
@@ -47,6 +47,9 @@ type dispatcher struct {
 	now   func() time.Time
 	// lease says under which lease this node sends a webhook, or that another node does.
 	lease func(webhookID string) (string, bool)
+	// pace is the least time between the starts of two requests to a webhook (SPEC §9
+	// rateLimitPerSecond); 0 for none.
+	pace func(webhookID string) time.Duration
 
 	mu       sync.Mutex
 	lanes    map[string]*lane
@@ -77,6 +80,11 @@ type lane struct {
 	notedDue time.Time
 
 	inReady, inWanting bool
+
+	// Pacing: the next request may start at nextStart; paced says a timer is set for then,
+	// and the lane waits for it, out of the ready list.
+	nextStart time.Time
+	paced     bool
 }
 
 type claimReq struct {
@@ -100,6 +108,7 @@ func newDispatcher(cfg dispatcherConfig) *dispatcher {
 		now:   time.Now,
 		lanes: map[string]*lane{},
 		lease: func(string) (string, bool) { return "", true },
+		pace:  func(string) time.Duration { return 0 },
 	}
 }
 
@@ -157,10 +166,12 @@ func (d *dispatcher) schedule(l *lane, now time.Time) {
 	d.markWanting(l, now)
 }
 
-// forget drops a lane that holds nothing and remembers nothing.
+// forget drops a lane that holds nothing and remembers nothing (a paced lane remembers when
+// its next request may start until then).
 func (d *dispatcher) forget(l *lane) {
 	if len(l.window) == 0 && l.reserved == 0 && l.asked == 0 && l.inflight == 0 && len(l.direct) == 0 &&
-		!l.queued && !l.noted && l.limit.full() && !l.inReady && !l.inWanting && d.lanes[l.id] == l {
+		!l.queued && !l.noted && l.limit.full() && !l.inReady && !l.inWanting && !l.paced &&
+		!l.nextStart.After(d.now()) && d.lanes[l.id] == l {
 		delete(d.lanes, l.id)
 	}
 }
@@ -350,7 +361,14 @@ func (d *dispatcher) take(now time.Time) (jobs []job, grants []*directReq, claim
 	defer d.mu.Unlock()
 	for len(d.timers) > 0 && !d.timers[0].due.After(now) {
 		t := heap.Pop(&d.timers).(laneTimer)
-		if l := t.lane; l.queued && l.due.Equal(t.due) && d.lanes[l.id] == l {
+		l := t.lane
+		switch {
+		case t.paced:
+			if l.paced && d.lanes[l.id] == l {
+				l.paced = false
+				d.markReady(l)
+			}
+		case l.queued && l.due.Equal(t.due) && d.lanes[l.id] == l:
 			d.markWanting(l, now)
 		}
 	}
@@ -370,6 +388,9 @@ func (d *dispatcher) take(now time.Time) (jobs []job, grants []*directReq, claim
 			grants = append(grants, l.direct[0])
 			l.direct = l.direct[1:]
 		case len(l.window) > 0:
+			if d.waitsItsTurn(l, now) {
+				continue // its timer lists it again
+			}
 			jobs = append(jobs, l.window[0])
 			l.window[0] = job{}
 			l.window = l.window[1:]
@@ -411,6 +432,31 @@ func (d *dispatcher) take(now time.Time) (jobs []job, grants []*directReq, claim
 		next = d.timers[0].due
 	}
 	return jobs, grants, claims, next
+}
+
+// waitsItsTurn paces a lane's requests (SPEC §9): it reports true, and sets a timer, while
+// the lane's next request may not start yet; otherwise it takes the turn. Starts are spaced
+// one pace apart. A turn taken a little late (the timer fired up to a tenth of a pace late)
+// does not move the ones after it, so high rates are not slowed by timer lateness; a turn
+// later than that, or a lane that was idle, counts the next pace from now.
+func (d *dispatcher) waitsItsTurn(l *lane, now time.Time) bool {
+	pace := d.pace(l.id)
+	if pace <= 0 {
+		return false
+	}
+	if now.Before(l.nextStart) {
+		if !l.paced {
+			l.paced = true
+			heap.Push(&d.timers, laneTimer{lane: l, due: l.nextStart, paced: true})
+		}
+		return true
+	}
+	start := l.nextStart
+	if now.Sub(start) > pace/10 {
+		start = now
+	}
+	l.nextStart = start.Add(pace)
+	return false
 }
 
 // run hands out work until stop is closed and nothing is in flight; then it closes work.
@@ -501,11 +547,13 @@ func (d *dispatcher) heldIDs() []string {
 	return ids
 }
 
-// laneTimer wakes a lane when its first queued delivery falls due. Entries go stale when the
-// lane's due time changes; they are checked when they fire.
+// laneTimer wakes a lane when its first queued delivery falls due, or (paced) when its next
+// request may start. Entries go stale when the lane's due time changes; they are checked
+// when they fire.
 type laneTimer struct {
-	lane *lane
-	due  time.Time
+	lane  *lane
+	due   time.Time
+	paced bool
 }
 
 type laneTimers []laneTimer

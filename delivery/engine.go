@@ -125,6 +125,7 @@ func NewEngine(st *store.Store, client *Client, cfg Config) *Engine {
 		laneWindow: 8 * cfg.PerWebhook, maxHeld: cfg.MaxHeld})
 	e.member = newMembership(e, cfg.NodeName, st.Shared())
 	e.disp.lease = e.member.lease
+	e.disp.pace = func(id string) time.Duration { return e.idx.laneControls(id).pace }
 	e.commits = newCommitter(st, cfg.Logger)
 	e.claims = faultEpisodes{log: cfg.Logger, what: "claim pending deliveries"}
 	e.results = newResultWriter(e, 4*cfg.Workers)

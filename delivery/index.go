@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"hookyard/store"
 )
@@ -30,6 +31,30 @@ type matchIndex struct {
 	owners  map[string]Access
 	buckets map[bucket]map[string]*hookState
 	loaded  bool
+
+	// controls holds each webhook's sending controls for the dispatcher, which reads them
+	// without taking mu (a reload holds mu while it reads the database).
+	controls sync.Map // webhook id → laneControls
+}
+
+// laneControls are the settings of a webhook that shape its lane (SPEC §9).
+type laneControls struct {
+	pace time.Duration // least time between two starts; 0 for none
+}
+
+func controlsOf(w store.Webhook) laneControls {
+	var c laneControls
+	if r := w.RateLimitPerSecond; r != nil && *r > 0 {
+		c.pace = time.Duration(float64(time.Second) / *r)
+	}
+	return c
+}
+
+// laneControls returns a webhook's sending controls (none for a webhook it does not hold).
+func (x *matchIndex) laneControls(id string) laneControls {
+	c, _ := x.controls.Load(id)
+	lc, _ := c.(laneControls)
+	return lc
 }
 
 type bucket struct{ typ, scope string }
@@ -176,6 +201,14 @@ func (x *matchIndex) rebuild(ctx context.Context) error {
 		}
 		p.Cursor = next
 	}
+	// Controls are replaced in place (add stores them), so the dispatcher never sees a
+	// webhook without its controls while the index loads; only those gone are dropped.
+	x.controls.Range(func(id, _ any) bool {
+		if x.hooks[id.(string)] == nil {
+			x.controls.Delete(id)
+		}
+		return true
+	})
 	x.loaded = true
 	return nil
 }
@@ -191,6 +224,11 @@ func accessOf(u store.User, orgs []string) Access {
 func (x *matchIndex) add(h *hookState) {
 	id := h.webhook.ID
 	x.hooks[id] = h
+	if c := controlsOf(h.webhook); c != (laneControls{}) {
+		x.controls.Store(id, c)
+	} else {
+		x.controls.Delete(id)
+	}
 	if x.byOwner[h.webhook.OwnerID] == nil {
 		x.byOwner[h.webhook.OwnerID] = map[string]bool{}
 	}
@@ -230,6 +268,7 @@ func (x *matchIndex) reloadWebhook(ctx context.Context, id string) error {
 	w, err := x.store.Webhook(ctx, id)
 	x.remove(id)
 	if errors.Is(err, store.ErrNotFound) {
+		x.controls.Delete(id)
 		return nil
 	}
 	if err != nil {
@@ -257,6 +296,7 @@ func (x *matchIndex) reloadOwner(ctx context.Context, userID string) error {
 		// Deleted with their webhooks.
 		for _, id := range slices.Collect(maps.Keys(ids)) {
 			x.remove(id)
+			x.controls.Delete(id)
 		}
 		return nil
 	}

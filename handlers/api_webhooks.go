@@ -20,6 +20,7 @@ type webhookBody struct {
 	ProjectIDs *[]string          `json:"projectIds"`
 	Filter     json.RawMessage    `json:"filter"` // absent: unchanged; null: none
 	Headers    *map[string]string `json:"headers"`
+	RateLimit  json.RawMessage    `json:"rateLimitPerSecond"` // absent: unchanged; null: none
 }
 
 func (s *Server) apiListWebhooks(c echo.Context) error {
@@ -65,7 +66,7 @@ func (s *Server) apiCreateWebhook(c echo.Context) error {
 		in.ProjectIDs = *b.ProjectIDs
 	}
 	fe := fieldErrors{}
-	in.Filter, in.Headers = readFilter(b.Filter, fe), b.Headers
+	in.Filter, in.Headers, in.RateLimitPerSecond = readFilter(b.Filter, fe), b.Headers, readRate(b.RateLimit, fe)
 	if err := s.checkWebhook(ctx, in, owner, false, fe); err != nil {
 		return err
 	}
@@ -73,7 +74,7 @@ func (s *Server) apiCreateWebhook(c echo.Context) error {
 		return err
 	}
 	w := store.Webhook{OwnerID: owner.ID, Name: in.Name, URL: in.URL, Secret: delivery.NewSecret(),
-		Events: in.Events, ProjectIDs: in.ProjectIDs, Filter: in.Filter.To}
+		Events: in.Events, ProjectIDs: in.ProjectIDs, Filter: in.Filter.To, RateLimitPerSecond: in.RateLimitPerSecond.To}
 	if in.Headers != nil {
 		w.Headers = *in.Headers
 	}
@@ -130,14 +131,15 @@ func (s *Server) apiUpdateWebhook(c echo.Context) error {
 	if b.ProjectIDs != nil {
 		in.ProjectIDs = *b.ProjectIDs
 	}
-	in.Filter, in.Headers = readFilter(b.Filter, fe), b.Headers
+	in.Filter, in.Headers, in.RateLimitPerSecond = readFilter(b.Filter, fe), b.Headers, readRate(b.RateLimit, fe)
 	if err := s.checkWebhook(ctx, in, owner, true, fe); err != nil {
 		return err
 	}
 	if err := validation(fe); err != nil {
 		return err
 	}
-	ch := store.WebhookChanges{Events: b.Events, ProjectIDs: b.ProjectIDs, Filter: in.Filter, Headers: b.Headers}
+	ch := store.WebhookChanges{Events: b.Events, ProjectIDs: b.ProjectIDs, Filter: in.Filter, Headers: b.Headers,
+		RateLimitPerSecond: in.RateLimitPerSecond}
 	if b.Name != nil {
 		ch.Name = &in.Name
 	}

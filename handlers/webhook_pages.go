@@ -122,7 +122,7 @@ type builderState struct {
 	id          string
 	saved       []string // the projects the stored webhook selects (empty for a new one)
 	owner       store.User
-	values      map[string]string // name, url, headers (one "Name: value" a line)
+	values      map[string]string // name, url, headers (one "Name: value" a line), rate_limit
 	allEvents   bool
 	events      []string
 	allProjects bool
@@ -134,7 +134,7 @@ type builderState struct {
 func (s *Server) readBuilder(c echo.Context) builderState {
 	form, _ := c.FormParams()
 	st := builderState{
-		values:      formValues(c, "name", "url", "headers"),
+		values:      formValues(c, "name", "url", "headers", "rate_limit"),
 		allEvents:   form.Get("all_events") != "",
 		events:      form["events"],
 		allProjects: form.Get("all_projects") != "",
@@ -151,6 +151,15 @@ func (b builderState) input(fe fieldErrors) webhookInput {
 	headers, problem := parseHeaderLines(b.values["headers"])
 	fe.add("headers", problem)
 	in.Headers = &headers
+	in.RateLimitPerSecond.Set = true
+	if v := b.values["rate_limit"]; v != "" {
+		r, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", "."), 64)
+		if err != nil {
+			r = 0
+		}
+		in.RateLimitPerSecond.To = &r
+		fe.add("rate_limit", rateProblem(r))
+	}
 	if !b.allEvents {
 		in.Events = b.events
 	}
@@ -251,7 +260,7 @@ func (s *Server) editWebhook(c echo.Context) error {
 		return err
 	}
 	b := builderState{id: w.ID, saved: w.ProjectIDs, owner: owner, values: map[string]string{"name": w.Name, "url": w.URL,
-		"headers": headerLines(w.Headers)},
+		"headers": headerLines(w.Headers), "rate_limit": optionalNumber(w.RateLimitPerSecond)},
 		allEvents: len(w.Events) == 0, events: w.Events, allProjects: len(w.ProjectIDs) == 0, projects: w.ProjectIDs}
 	return s.renderBuilder(c, http.StatusOK, b, nil, views.TestResult{})
 }
@@ -301,7 +310,7 @@ func (s *Server) submitBuilder(c echo.Context) error {
 	}
 	if b.id == "" {
 		w := store.Webhook{OwnerID: b.owner.ID, Name: in.Name, URL: strings.TrimSpace(in.URL), Secret: delivery.NewSecret(),
-			Events: in.Events, ProjectIDs: in.ProjectIDs, Headers: *in.Headers}
+			Events: in.Events, ProjectIDs: in.ProjectIDs, Headers: *in.Headers, RateLimitPerSecond: in.RateLimitPerSecond.To}
 		if err := s.store.CreateWebhookWithin(ctx, &w, s.opts.MaxWebhooksPerUser); errors.Is(err, store.ErrQuotaReached) {
 			b.refused = s.webhookQuotaProblem().Detail
 			return s.renderBuilder(c, http.StatusTooManyRequests, b, nil, views.TestResult{})
@@ -313,7 +322,7 @@ func (s *Server) submitBuilder(c echo.Context) error {
 	}
 	url := strings.TrimSpace(in.URL)
 	w, err := s.store.UpdateWebhook(ctx, b.id, store.WebhookChanges{Name: &in.Name, URL: &url, Events: &in.Events, ProjectIDs: &in.ProjectIDs,
-		Headers: in.Headers})
+		Headers: in.Headers, RateLimitPerSecond: in.RateLimitPerSecond})
 	if err != nil {
 		return notFoundAs(err, "webhook")
 	}
@@ -431,6 +440,13 @@ func (s *Server) webhookPageData(c echo.Context, w store.Webhook) (views.Webhook
 	if s.takeReveal(c, w.ID) {
 		d.Secret = w.Secret
 		d.SecretNote = "This is the webhook's signing secret. You can reveal it again later from this page."
+	}
+	if w.RateLimitPerSecond != nil {
+		waiting, err := s.store.CountWaiting(ctx, w.ID, waitingCap+1)
+		if err != nil {
+			return d, err
+		}
+		d.Pacing = pacingText(w.RateLimitPerSecond, waiting)
 	}
 	if d.Health, err = s.healthPanel(ctx, w); err != nil {
 		return d, err
@@ -691,4 +707,12 @@ func headerLines(h map[string]string) string {
 		lines[i] = n + ": " + h[n]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// optionalNumber is a number for a form field, "" for none.
+func optionalNumber(f *float64) string {
+	if f == nil {
+		return ""
+	}
+	return numberText(*f)
 }

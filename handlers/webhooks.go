@@ -28,6 +28,8 @@ type webhookInput struct {
 	ProjectIDs []string
 	Filter     store.Setting[*store.PayloadFilter]
 	Headers    *map[string]string // nil: unchanged (PATCH), or none
+	// RateLimitPerSecond is checked where it is read (readRate, the builder).
+	RateLimitPerSecond store.Setting[*float64]
 }
 
 // accessOf is what a user can currently reach.

@@ -38,6 +38,8 @@ type Webhook struct {
 	Filter *PayloadFilter `json:"filter"`
 	// Headers are extra request headers sent on every attempt (SPEC §9); never nil once read.
 	Headers map[string]string `json:"headers"`
+	// RateLimitPerSecond paces its requests (SPEC §9); nil for no limit.
+	RateLimitPerSecond *float64 `json:"rateLimitPerSecond"`
 
 	// Health counters, kept up to date by every attempt.
 	ConsecutiveFailures int        `json:"-"`
@@ -103,16 +105,21 @@ func (w Webhook) SigningSecrets(now time.Time) []string {
 
 const webhookColumns = `id, owner_id, name, url, secret, COALESCE(previous_secret, ''), previous_secret_expires_at,
 	enabled, status, disabled_reason, disabled_at, created_at, updated_at,
-	consecutive_failures, last_success_at, last_failure_at, last_error, last_disabled_at, filter, headers`
+	consecutive_failures, last_success_at, last_failure_at, last_error, last_disabled_at, filter, headers,
+	rate_limit_per_second`
 
 func scanWebhook(row scanner) (Webhook, error) {
 	var w Webhook
 	var prevExp, disabledAt, lastOK, lastFail, lastDisabled nullMS
 	var created, updated int64
 	var filter, headers sql.NullString
+	var rate sql.NullFloat64
 	err := row.Scan(&w.ID, &w.OwnerID, &w.Name, &w.URL, &w.Secret, &w.PreviousSecret, &prevExp,
 		&w.Enabled, &w.Status, &w.DisabledReason, &disabledAt, &created, &updated,
-		&w.ConsecutiveFailures, &lastOK, &lastFail, &w.LastError, &lastDisabled, &filter, &headers)
+		&w.ConsecutiveFailures, &lastOK, &lastFail, &w.LastError, &lastDisabled, &filter, &headers, &rate)
+	if rate.Valid {
+		w.RateLimitPerSecond = &rate.Float64
+	}
 	if err == nil && filter.Valid {
 		w.Filter = new(PayloadFilter)
 		if jerr := json.Unmarshal([]byte(filter.String), w.Filter); jerr != nil {
@@ -243,8 +250,8 @@ func (s *Store) CreateWebhookWithin(ctx context.Context, w *Webhook, maxPerOwner
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhooks (id, owner_id, name, url, secret, enabled, status,
-			created_at, updated_at, filter, headers) VALUES (?, ?, ?, ?, ?, 1, 'HEALTHY', ?, ?, ?, ?)`,
-			w.ID, w.OwnerID, w.Name, w.URL, w.Secret, now, now, filter, headers); err != nil {
+			created_at, updated_at, filter, headers, rate_limit_per_second) VALUES (?, ?, ?, ?, ?, 1, 'HEALTHY', ?, ?, ?, ?, ?)`,
+			w.ID, w.OwnerID, w.Name, w.URL, w.Secret, now, now, filter, headers, nullFloat(w.RateLimitPerSecond)); err != nil {
 			return err
 		}
 		return writeSelections(ctx, tx, w.ID, &w.Events, &w.ProjectIDs)
@@ -334,12 +341,20 @@ func (s *Store) CountWebhookStates(ctx context.Context, ownerID string) (Webhook
 
 // WebhookChanges lists what to change; nil fields stay as they are.
 type WebhookChanges struct {
-	Name       *string
-	URL        *string
-	Events     *[]string
-	ProjectIDs *[]string
-	Filter     Setting[*PayloadFilter]
-	Headers    *map[string]string // replaces them all; empty for none
+	Name               *string
+	URL                *string
+	Events             *[]string
+	ProjectIDs         *[]string
+	Filter             Setting[*PayloadFilter]
+	Headers            *map[string]string // replaces them all; empty for none
+	RateLimitPerSecond Setting[*float64]
+}
+
+func nullFloat(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
 }
 
 // set is the SET clause of the changes, with its arguments.
@@ -359,6 +374,9 @@ func (ch WebhookChanges) set(now int64) (string, []any, error) {
 			return "", nil, err
 		}
 		cols, args = append(cols, `headers = ?`), append(args, v)
+	}
+	if ch.RateLimitPerSecond.Set {
+		cols, args = append(cols, `rate_limit_per_second = ?`), append(args, nullFloat(ch.RateLimitPerSecond.To))
 	}
 	return strings.Join(cols, `, `), args, nil
 }
