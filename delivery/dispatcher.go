@@ -47,9 +47,8 @@ type dispatcher struct {
 	now   func() time.Time
 	// lease says under which lease this node sends a webhook, or that another node does.
 	lease func(webhookID string) (string, bool)
-	// pace is the least time between the starts of two requests to a webhook (SPEC §9
-	// rateLimitPerSecond); 0 for none.
-	pace func(webhookID string) time.Duration
+	// controls are a webhook's pacing and ordering (SPEC §9).
+	controls func(webhookID string) laneControls
 
 	mu       sync.Mutex
 	lanes    map[string]*lane
@@ -85,12 +84,16 @@ type lane struct {
 	// and the lane waits for it, out of the ready list.
 	nextStart time.Time
 	paced     bool
+	// unsettled counts, for an ordered webhook, deliveries handed out whose outcome is not
+	// stored yet: until it is, the next one in publish order cannot be known.
+	unsettled int
 }
 
 type claimReq struct {
-	lane  *lane
-	limit int
-	owner string
+	lane    *lane
+	limit   int
+	owner   string
+	ordered bool // claim the oldest pending delivery only (SPEC §9 ordered)
 }
 
 // directReq is a test send or health check waiting for a slot in its webhook's lane.
@@ -101,14 +104,14 @@ type directReq struct {
 
 func newDispatcher(cfg dispatcherConfig) *dispatcher {
 	return &dispatcher{
-		cfg:   cfg,
-		work:  make(chan job, cfg.workers),
-		claim: make(chan []claimReq, 1),
-		kick:  make(chan struct{}, 1),
-		now:   time.Now,
-		lanes: map[string]*lane{},
-		lease: func(string) (string, bool) { return "", true },
-		pace:  func(string) time.Duration { return 0 },
+		cfg:      cfg,
+		work:     make(chan job, cfg.workers),
+		claim:    make(chan []claimReq, 1),
+		kick:     make(chan struct{}, 1),
+		now:      time.Now,
+		lanes:    map[string]*lane{},
+		lease:    func(string) (string, bool) { return "", true },
+		controls: func(string) laneControls { return laneControls{} },
 	}
 }
 
@@ -128,13 +131,27 @@ func (d *dispatcher) laneFor(id string) *lane {
 	return l
 }
 
-// room is how many more deliveries the lane may hold.
+// room is how many more deliveries the lane may hold. An ordered lane holds one at a time,
+// until its outcome is stored.
 func (d *dispatcher) room(l *lane) int {
-	return d.cfg.laneWindow - len(l.window) - l.reserved - l.asked - l.inflight
+	held := len(l.window) + l.reserved + l.asked + l.inflight
+	if d.controls(l.id).ordered {
+		return 1 - held - l.unsettled
+	}
+	return d.cfg.laneWindow - held
+}
+
+// inflightCap is how many requests the lane may have in flight: its concurrency limit, or
+// one for an ordered webhook.
+func (d *dispatcher) inflightCap(l *lane) int {
+	if d.controls(l.id).ordered {
+		return 1
+	}
+	return l.limit.cur
 }
 
 func (d *dispatcher) markReady(l *lane) {
-	if !l.inReady && (len(l.window) > 0 || len(l.direct) > 0) && l.inflight < l.limit.cur {
+	if !l.inReady && (len(l.window) > 0 || len(l.direct) > 0) && l.inflight < d.inflightCap(l) {
 		l.inReady = true
 		d.ready = append(d.ready, l)
 	}
@@ -170,7 +187,7 @@ func (d *dispatcher) schedule(l *lane, now time.Time) {
 // its next request may start until then).
 func (d *dispatcher) forget(l *lane) {
 	if len(l.window) == 0 && l.reserved == 0 && l.asked == 0 && l.inflight == 0 && len(l.direct) == 0 &&
-		!l.queued && !l.noted && l.limit.full() && !l.inReady && !l.inWanting && !l.paced &&
+		!l.queued && !l.noted && l.limit.full() && !l.inReady && !l.inWanting && !l.paced && l.unsettled == 0 &&
 		!l.nextStart.After(d.now()) && d.lanes[l.id] == l {
 		delete(d.lanes, l.id)
 	}
@@ -179,7 +196,8 @@ func (d *dispatcher) forget(l *lane) {
 // reserve promises fresh deliveries a place in their lanes' windows, so they can be stored
 // already held and sent the moment their publish commits (the fast path). A delivery whose
 // webhook has older due work queued, or no room, gets no promise: it is stored queued and
-// claimed in its turn; so is one that another node sends. owners[i] is the lease the i-th
+// claimed in its turn; so is one that another node sends, and every delivery of an ordered
+// webhook (claimed in publish order from the database). owners[i] is the lease the i-th
 // got its promise under, "" for none; remote[i] says another node sends it.
 func (d *dispatcher) reserve(webhookIDs []string) (owners []string, remote []bool) {
 	owners, remote = make([]string, len(webhookIDs)), make([]bool, len(webhookIDs))
@@ -196,7 +214,7 @@ func (d *dispatcher) reserve(webhookIDs []string) (owners []string, remote []boo
 			continue
 		}
 		l := d.laneFor(id)
-		if (l.queued && !l.due.After(now)) || l.asked > 0 || d.room(l) <= 0 || d.held >= d.cfg.maxHeld {
+		if (l.queued && !l.due.After(now)) || l.asked > 0 || d.room(l) <= 0 || d.held >= d.cfg.maxHeld || d.controls(id).ordered {
 			continue
 		}
 		l.reserved++
@@ -239,7 +257,37 @@ func (d *dispatcher) queuedWork(webhookID string, due time.Time) {
 		return // another node sends it
 	}
 	d.mu.Lock()
-	l := d.laneFor(webhookID)
+	d.noteQueued(d.laneFor(webhookID), due)
+	d.mu.Unlock()
+	d.wake()
+}
+
+// settled is told that the outcomes of these deliveries' attempts are stored (one webhook id
+// per outcome): an ordered lane may then claim the next delivery in publish order.
+func (d *dispatcher) settled(webhookIDs []string) {
+	woke := false
+	d.mu.Lock()
+	now := d.now()
+	for _, id := range webhookIDs {
+		l := d.lanes[id]
+		if l == nil || l.unsettled == 0 {
+			continue
+		}
+		l.unsettled--
+		if _, ok := d.lease(id); ok {
+			d.noteQueued(l, now)
+		}
+		d.forget(l)
+		woke = true
+	}
+	d.mu.Unlock()
+	if woke {
+		d.wake()
+	}
+}
+
+// noteQueued is queuedWork with d.mu held.
+func (d *dispatcher) noteQueued(l *lane, due time.Time) {
 	switch {
 	case l.asked > 0:
 		// A claim is running and may not have seen them: merge when it returns.
@@ -252,8 +300,6 @@ func (d *dispatcher) queuedWork(webhookID string, due time.Time) {
 	default:
 		d.markWanting(l, d.now())
 	}
-	d.mu.Unlock()
-	d.wake()
 }
 
 // claimed takes a claim batch's outcome: the held deliveries join their windows, and each
@@ -376,7 +422,7 @@ func (d *dispatcher) take(now time.Time) (jobs []job, grants []*directReq, claim
 		l := d.ready[0]
 		d.ready = d.ready[1:]
 		l.inReady = false
-		if l.inflight >= l.limit.cur {
+		if l.inflight >= d.inflightCap(l) {
 			continue
 		}
 		// Direct sends first: a person is waiting for them.
@@ -392,6 +438,9 @@ func (d *dispatcher) take(now time.Time) (jobs []job, grants []*directReq, claim
 				continue // its timer lists it again
 			}
 			jobs = append(jobs, l.window[0])
+			if d.controls(l.id).ordered {
+				l.unsettled++
+			}
 			l.window[0] = job{}
 			l.window = l.window[1:]
 		default:
@@ -421,7 +470,7 @@ func (d *dispatcher) take(now time.Time) (jobs []job, grants []*directReq, claim
 				}
 				l.asked = room
 				d.held += room
-				claims = append(claims, claimReq{lane: l, limit: room, owner: owner})
+				claims = append(claims, claimReq{lane: l, limit: room, owner: owner, ordered: d.controls(l.id).ordered})
 			}
 		}
 		clear(d.wanting[len(keep):])
@@ -440,7 +489,7 @@ func (d *dispatcher) take(now time.Time) (jobs []job, grants []*directReq, claim
 // does not move the ones after it, so high rates are not slowed by timer lateness; a turn
 // later than that, or a lane that was idle, counts the next pace from now.
 func (d *dispatcher) waitsItsTurn(l *lane, now time.Time) bool {
-	pace := d.pace(l.id)
+	pace := d.controls(l.id).pace
 	if pace <= 0 {
 		return false
 	}
@@ -511,6 +560,7 @@ func (d *dispatcher) drop(gone func(webhookID string) bool) {
 		d.held -= len(l.window)
 		l.window = nil
 		l.queued, l.noted = false, false
+		l.unsettled = 0 // their outcomes are fenced off
 	}
 }
 

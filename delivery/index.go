@@ -39,11 +39,12 @@ type matchIndex struct {
 
 // laneControls are the settings of a webhook that shape its lane (SPEC §9).
 type laneControls struct {
-	pace time.Duration // least time between two starts; 0 for none
+	pace    time.Duration // least time between two starts; 0 for none
+	ordered bool          // one at a time, in publish order
 }
 
 func controlsOf(w store.Webhook) laneControls {
-	var c laneControls
+	c := laneControls{ordered: w.Ordered}
 	if r := w.RateLimitPerSecond; r != nil && *r > 0 {
 		c.pace = time.Duration(float64(time.Second) / *r)
 	}

@@ -14,11 +14,11 @@ func TestPacedLaneWaitsOnTheTimer(t *testing.T) {
 	now := start
 	d.now = func() time.Time { return now }
 	const pace = 100 * time.Millisecond
-	d.pace = func(id string) time.Duration {
+	d.controls = func(id string) laneControls {
 		if id == "wh_paced" {
-			return pace
+			return laneControls{pace: pace}
 		}
-		return 0
+		return laneControls{}
 	}
 	ids := []string{"wh_paced", "wh_paced", "wh_paced", "wh_free", "wh_free"}
 	d.reserve(ids)

@@ -21,6 +21,7 @@ type webhookBody struct {
 	Filter     json.RawMessage    `json:"filter"` // absent: unchanged; null: none
 	Headers    *map[string]string `json:"headers"`
 	RateLimit  json.RawMessage    `json:"rateLimitPerSecond"` // absent: unchanged; null: none
+	Ordered    *bool              `json:"ordered"`
 }
 
 func (s *Server) apiListWebhooks(c echo.Context) error {
@@ -74,7 +75,8 @@ func (s *Server) apiCreateWebhook(c echo.Context) error {
 		return err
 	}
 	w := store.Webhook{OwnerID: owner.ID, Name: in.Name, URL: in.URL, Secret: delivery.NewSecret(),
-		Events: in.Events, ProjectIDs: in.ProjectIDs, Filter: in.Filter.To, RateLimitPerSecond: in.RateLimitPerSecond.To}
+		Events: in.Events, ProjectIDs: in.ProjectIDs, Filter: in.Filter.To, RateLimitPerSecond: in.RateLimitPerSecond.To,
+		Ordered: b.Ordered != nil && *b.Ordered}
 	if in.Headers != nil {
 		w.Headers = *in.Headers
 	}
@@ -139,7 +141,7 @@ func (s *Server) apiUpdateWebhook(c echo.Context) error {
 		return err
 	}
 	ch := store.WebhookChanges{Events: b.Events, ProjectIDs: b.ProjectIDs, Filter: in.Filter, Headers: b.Headers,
-		RateLimitPerSecond: in.RateLimitPerSecond}
+		RateLimitPerSecond: in.RateLimitPerSecond, Ordered: b.Ordered}
 	if b.Name != nil {
 		ch.Name = &in.Name
 	}

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
 	"hookyard/store"
 )
 
-// The sending controls of a webhook (SPEC §9) other than filters and headers: pacing.
+// The sending controls of a webhook (SPEC §9) other than filters and headers: pacing and
+// ordering.
 
 // Pacing bounds (SPEC §9 rateLimitPerSecond).
 const (
@@ -44,6 +46,36 @@ func readRate(raw json.RawMessage, fe fieldErrors) store.Setting[*float64] {
 
 // numberText writes a rate as a person would: "5", "2.5", "0.1".
 func numberText(r float64) string { return strconv.FormatFloat(r, 'f', -1, 64) }
+
+// orderingText says how an ordered webhook's queue stands: what the oldest pending delivery
+// waits for, and how many wait behind it. head is nil when nothing is pending.
+func orderingText(head *store.Delivery, waiting int, now time.Time) string {
+	out := "Sent one at a time, in publish order."
+	if head == nil {
+		return out
+	}
+	behind := waiting - 1
+	switch {
+	case behind <= 0 && head.Attempts == 0:
+		return out
+	case head.Attempts > 0 && head.NextAttemptAt != nil && head.NextAttemptAt.After(now):
+		return out + fmt.Sprintf(" %s back behind a delivery waiting for its retry at %s (attempt %d failed: %s).",
+			countText(behind, waiting > waitingCap, "delivery is held", "deliveries are held"),
+			head.NextAttemptAt.UTC().Format("15:04:05 UTC"), head.Attempts, head.LastError)
+	}
+	return out + " " + countText(behind, waiting > waitingCap, "delivery waits its turn", "deliveries wait their turn") + "."
+}
+
+// countText is "1 delivery waits", "3 deliveries wait", "more than 10000 deliveries wait".
+func countText(n int, capped bool, one, many string) string {
+	switch {
+	case capped:
+		return fmt.Sprintf("More than %d %s", waitingCap, many)
+	case n == 1:
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
 
 // waitingCap bounds the count of waiting deliveries a page shows.
 const waitingCap = 10000

@@ -350,7 +350,7 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 		{memberToken, "PATCH", "/users/" + member.ID, map[string]string{"name": "Mo"}, 200, "/users/{id}"},
 		{memberToken, "PATCH", "/users/" + member.ID, map[string]string{"role": "admin"}, 403, "/users/{id}"},
 		{adminToken, "DELETE", "/users/" + admin.ID, nil, 409, "/users/{id}"},
-		{adminToken, "POST", "/webhooks", map[string]any{"name": "Filtered", "url": "https://93.184.215.14/hook", "headers": map[string]string{"X-Api-Key": "k"}, "rateLimitPerSecond": 2.5,
+		{adminToken, "POST", "/webhooks", map[string]any{"name": "Filtered", "url": "https://93.184.215.14/hook", "headers": map[string]string{"X-Api-Key": "k"}, "rateLimitPerSecond": 2.5, "ordered": true,
 			"filter": map[string]any{"match": "all", "conditions": []map[string]any{{"path": "currentValue.status", "op": "eq", "value": "Done"}}}}, 201, "/webhooks"},
 		{adminToken, "GET", "/webhooks", nil, 200, "/webhooks"},
 		{adminToken, "POST", "/filters/evaluate", map[string]any{"payload": map[string]any{"currentValue": map[string]any{"status": "Done"}},

@@ -128,6 +128,7 @@ type builderState struct {
 	allProjects bool
 	projects    []string
 	testEvent   string
+	ordered     bool
 	refused     string // why the form as a whole was not saved (a quota reached)
 }
 
@@ -140,6 +141,7 @@ func (s *Server) readBuilder(c echo.Context) builderState {
 		allProjects: form.Get("all_projects") != "",
 		projects:    form["projectIds"],
 		testEvent:   form.Get("test_event"),
+		ordered:     form.Get("ordered") != "",
 	}
 	return st
 }
@@ -151,6 +153,7 @@ func (b builderState) input(fe fieldErrors) webhookInput {
 	headers, problem := parseHeaderLines(b.values["headers"])
 	fe.add("headers", problem)
 	in.Headers = &headers
+	in.Ordered = &b.ordered
 	in.RateLimitPerSecond.Set = true
 	if v := b.values["rate_limit"]; v != "" {
 		r, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", "."), 64)
@@ -186,6 +189,7 @@ func (s *Server) renderBuilder(c echo.Context, status int, b builderState, fe fi
 	d := views.WebhookBuilderPage{
 		Page: s.page(c, "New webhook", "webhooks"), WebhookID: b.id, Action: "/webhooks",
 		Form: views.Form{Values: b.values, Errors: fe, Message: b.refused}, AllEvents: b.allEvents, AllProjects: b.allProjects, Test: test, TestEvent: b.testEvent,
+		Ordered: b.ordered,
 	}
 	if b.id != "" {
 		d.Page.Title, d.Action = "Edit "+b.values["name"], "/webhooks/"+b.id
@@ -260,7 +264,7 @@ func (s *Server) editWebhook(c echo.Context) error {
 		return err
 	}
 	b := builderState{id: w.ID, saved: w.ProjectIDs, owner: owner, values: map[string]string{"name": w.Name, "url": w.URL,
-		"headers": headerLines(w.Headers), "rate_limit": optionalNumber(w.RateLimitPerSecond)},
+		"headers": headerLines(w.Headers), "rate_limit": optionalNumber(w.RateLimitPerSecond)}, ordered: w.Ordered,
 		allEvents: len(w.Events) == 0, events: w.Events, allProjects: len(w.ProjectIDs) == 0, projects: w.ProjectIDs}
 	return s.renderBuilder(c, http.StatusOK, b, nil, views.TestResult{})
 }
@@ -310,7 +314,8 @@ func (s *Server) submitBuilder(c echo.Context) error {
 	}
 	if b.id == "" {
 		w := store.Webhook{OwnerID: b.owner.ID, Name: in.Name, URL: strings.TrimSpace(in.URL), Secret: delivery.NewSecret(),
-			Events: in.Events, ProjectIDs: in.ProjectIDs, Headers: *in.Headers, RateLimitPerSecond: in.RateLimitPerSecond.To}
+			Events: in.Events, ProjectIDs: in.ProjectIDs, Headers: *in.Headers, RateLimitPerSecond: in.RateLimitPerSecond.To,
+			Ordered: b.ordered}
 		if err := s.store.CreateWebhookWithin(ctx, &w, s.opts.MaxWebhooksPerUser); errors.Is(err, store.ErrQuotaReached) {
 			b.refused = s.webhookQuotaProblem().Detail
 			return s.renderBuilder(c, http.StatusTooManyRequests, b, nil, views.TestResult{})
@@ -322,7 +327,7 @@ func (s *Server) submitBuilder(c echo.Context) error {
 	}
 	url := strings.TrimSpace(in.URL)
 	w, err := s.store.UpdateWebhook(ctx, b.id, store.WebhookChanges{Name: &in.Name, URL: &url, Events: &in.Events, ProjectIDs: &in.ProjectIDs,
-		Headers: in.Headers, RateLimitPerSecond: in.RateLimitPerSecond})
+		Headers: in.Headers, RateLimitPerSecond: in.RateLimitPerSecond, Ordered: in.Ordered})
 	if err != nil {
 		return notFoundAs(err, "webhook")
 	}
@@ -441,12 +446,23 @@ func (s *Server) webhookPageData(c echo.Context, w store.Webhook) (views.Webhook
 		d.Secret = w.Secret
 		d.SecretNote = "This is the webhook's signing secret. You can reveal it again later from this page."
 	}
-	if w.RateLimitPerSecond != nil {
+	if w.RateLimitPerSecond != nil || w.Ordered {
 		waiting, err := s.store.CountWaiting(ctx, w.ID, waitingCap+1)
 		if err != nil {
 			return d, err
 		}
 		d.Pacing = pacingText(w.RateLimitPerSecond, waiting)
+		if w.Ordered {
+			head, err := s.store.OldestPending(ctx, w.ID)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				d.Ordering = orderingText(nil, 0, s.now())
+			case err != nil:
+				return d, err
+			default:
+				d.Ordering = orderingText(&head, waiting, s.now())
+			}
+		}
 	}
 	if d.Health, err = s.healthPanel(ctx, w); err != nil {
 		return d, err

@@ -30,6 +30,7 @@ type webhookInput struct {
 	Headers    *map[string]string // nil: unchanged (PATCH), or none
 	// RateLimitPerSecond is checked where it is read (readRate, the builder).
 	RateLimitPerSecond store.Setting[*float64]
+	Ordered            *bool // nil: unchanged (PATCH), or false
 }
 
 // accessOf is what a user can currently reach.

@@ -197,6 +197,18 @@ func (s *Store) CountWaiting(ctx context.Context, webhookID string, limit int) (
 	return n, err
 }
 
+// OldestPending returns a webhook's oldest pending delivery by id: for an ordered webhook
+// (SPEC §9), the one every later delivery waits behind. ErrNotFound when none is pending.
+func (s *Store) OldestPending(ctx context.Context, webhookID string) (Delivery, error) {
+	var id string
+	err := s.read.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE webhook_id = ? AND status = 'pending'
+		ORDER BY id LIMIT 1`, webhookID).Scan(&id)
+	if err != nil {
+		return Delivery{}, notFound(err)
+	}
+	return s.Delivery(ctx, id)
+}
+
 // PendingStats reports how many deliveries wait and since when the oldest due one is due,
 // for the webhooks of one owner, or all with ownerID "".
 func (s *Store) PendingStats(ctx context.Context, ownerID string) (pending int, oldestDue *time.Time, err error) {

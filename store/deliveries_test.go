@@ -238,3 +238,48 @@ func TestPublishGroupRefusesOnlyTheTakenKey(t *testing.T) {
 		t.Errorf("%d events stored, want 3 (the first publication and the two accepted in the group)", n)
 	}
 }
+
+// An ordered claim (SPEC §9) takes a webhook's oldest pending delivery by id, and only when
+// it is due and not held: one waiting for its retry holds back every later one.
+func TestClaimDueOrdered(t *testing.T) {
+	w := newDeliveryWorld(t)
+	ctx := t.Context()
+	now := w.clock.Peek().Truncate(time.Millisecond)
+	later := now.Add(time.Minute)
+	first := w.publish(w.hook.ID, later) // waiting for its retry
+	second := w.publish(w.hook.ID, now)
+	w.publish(w.hook.ID, now)
+	claim := func(at time.Time, limit int) Claimed {
+		t.Helper()
+		got, err := w.s.ClaimDue(ctx, at, at.Add(time.Minute), []Claim{{WebhookID: w.hook.ID, Limit: limit, Owner: "node#1", Ordered: true}})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("ClaimDue: %v, %v", got, err)
+		}
+		return got[0]
+	}
+	got := claim(now, 5)
+	if len(got.Items) != 0 || got.NextDue == nil || !got.NextDue.Equal(later) {
+		t.Fatalf("with the oldest not due: claimed %v, next due %v; want nothing, and the oldest's due time", got.Items, got.NextDue)
+	}
+	got = claim(later, 5)
+	if len(got.Items) != 1 || got.Items[0].DeliveryID != first || got.NextDue != nil {
+		t.Fatalf("once the oldest is due: claimed %v, next due %v; want only %s", got.Items, got.NextDue, first)
+	}
+	if got = claim(later, 5); len(got.Items) != 0 || got.NextDue != nil {
+		t.Errorf("while the oldest is held: claimed %v, next due %v; want nothing", got.Items, got.NextDue)
+	}
+	// Its outcome stored, the next one in publish order comes.
+	w.record(AttemptOutcome{Attempt: Attempt{DeliveryID: first, WebhookID: w.hook.ID, Number: 1, StartedAt: later, StatusCode: 200, OK: true},
+		Status: DeliverySucceeded, LeaseOwner: "node#1"})
+	if got = claim(later, 5); len(got.Items) != 1 || got.Items[0].DeliveryID != second {
+		t.Errorf("after the oldest succeeded: claimed %v, want %s", got.Items, second)
+	}
+	// An unordered claim of the same webhook takes every due one.
+	other := w.webhook(w.owner.ID, "Unordered")
+	w.publish(other.ID, later)
+	w.publish(other.ID, now)
+	all, err := w.s.ClaimDue(ctx, now, now.Add(time.Minute), []Claim{{WebhookID: other.ID, Limit: 5, Owner: "node#1"}})
+	if err != nil || len(all[0].Items) != 1 || all[0].NextDue == nil {
+		t.Errorf("unordered claim: %+v, %v; want the due one, and the other's due time", all, err)
+	}
+}

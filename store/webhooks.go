@@ -40,6 +40,9 @@ type Webhook struct {
 	Headers map[string]string `json:"headers"`
 	// RateLimitPerSecond paces its requests (SPEC §9); nil for no limit.
 	RateLimitPerSecond *float64 `json:"rateLimitPerSecond"`
+	// Ordered sends one request at a time, in publish order; a delivery waiting for a retry
+	// holds back the later ones (SPEC §9).
+	Ordered bool `json:"ordered"`
 
 	// Health counters, kept up to date by every attempt.
 	ConsecutiveFailures int        `json:"-"`
@@ -106,7 +109,7 @@ func (w Webhook) SigningSecrets(now time.Time) []string {
 const webhookColumns = `id, owner_id, name, url, secret, COALESCE(previous_secret, ''), previous_secret_expires_at,
 	enabled, status, disabled_reason, disabled_at, created_at, updated_at,
 	consecutive_failures, last_success_at, last_failure_at, last_error, last_disabled_at, filter, headers,
-	rate_limit_per_second`
+	rate_limit_per_second, ordered`
 
 func scanWebhook(row scanner) (Webhook, error) {
 	var w Webhook
@@ -116,7 +119,7 @@ func scanWebhook(row scanner) (Webhook, error) {
 	var rate sql.NullFloat64
 	err := row.Scan(&w.ID, &w.OwnerID, &w.Name, &w.URL, &w.Secret, &w.PreviousSecret, &prevExp,
 		&w.Enabled, &w.Status, &w.DisabledReason, &disabledAt, &created, &updated,
-		&w.ConsecutiveFailures, &lastOK, &lastFail, &w.LastError, &lastDisabled, &filter, &headers, &rate)
+		&w.ConsecutiveFailures, &lastOK, &lastFail, &w.LastError, &lastDisabled, &filter, &headers, &rate, &w.Ordered)
 	if rate.Valid {
 		w.RateLimitPerSecond = &rate.Float64
 	}
@@ -250,8 +253,8 @@ func (s *Store) CreateWebhookWithin(ctx context.Context, w *Webhook, maxPerOwner
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhooks (id, owner_id, name, url, secret, enabled, status,
-			created_at, updated_at, filter, headers, rate_limit_per_second) VALUES (?, ?, ?, ?, ?, 1, 'HEALTHY', ?, ?, ?, ?, ?)`,
-			w.ID, w.OwnerID, w.Name, w.URL, w.Secret, now, now, filter, headers, nullFloat(w.RateLimitPerSecond)); err != nil {
+			created_at, updated_at, filter, headers, rate_limit_per_second, ordered) VALUES (?, ?, ?, ?, ?, 1, 'HEALTHY', ?, ?, ?, ?, ?, ?)`,
+			w.ID, w.OwnerID, w.Name, w.URL, w.Secret, now, now, filter, headers, nullFloat(w.RateLimitPerSecond), w.Ordered); err != nil {
 			return err
 		}
 		return writeSelections(ctx, tx, w.ID, &w.Events, &w.ProjectIDs)
@@ -348,6 +351,7 @@ type WebhookChanges struct {
 	Filter             Setting[*PayloadFilter]
 	Headers            *map[string]string // replaces them all; empty for none
 	RateLimitPerSecond Setting[*float64]
+	Ordered            *bool
 }
 
 func nullFloat(f *float64) any {
@@ -374,6 +378,9 @@ func (ch WebhookChanges) set(now int64) (string, []any, error) {
 			return "", nil, err
 		}
 		cols, args = append(cols, `headers = ?`), append(args, v)
+	}
+	if ch.Ordered != nil {
+		cols, args = append(cols, `ordered = ?`), append(args, *ch.Ordered)
 	}
 	if ch.RateLimitPerSecond.Set {
 		cols, args = append(cols, `rate_limit_per_second = ?`), append(args, nullFloat(ch.RateLimitPerSecond.To))
