@@ -138,6 +138,9 @@ type Request struct {
 	Event     string
 	Attempt   int
 	Body      []byte
+	// Headers are the webhook's extra request headers (SPEC §9), already checked
+	// (CheckHeaders); Hookyard's own headers are set after them and always win.
+	Headers map[string]string
 }
 
 // Result is what happened to one attempt, ready to be stored and shown.
@@ -191,6 +194,9 @@ func (c *Client) Send(ctx context.Context, r Request) Result {
 	if err != nil {
 		res.Error, res.Cause = "The URL cannot be used: "+err.Error(), CauseOther
 		return res
+	}
+	for k, v := range r.Headers {
+		req.Header.Set(k, v)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)

@@ -35,11 +35,11 @@ type dispatcherConfig struct {
 }
 
 // dispatcher decides what is sent next. It keeps, per webhook, a lane: a small window of
-// held deliveries, the requests in flight and the webhook's concurrency limit, and whether
-// (and from when) more of its deliveries wait queued in the database. Lanes take turns
-// (round robin), so a webhook with a million queued deliveries and one with a single fresh
-// event are served alike. Nothing polls: publishes, finished requests, stored retries and
-// due times wake the loop.
+// held deliveries, the requests in flight and the webhook's concurrency limit, its pacing
+// (when its next request may start), and whether (and from when) more of its deliveries
+// wait queued in the database. Lanes take turns (round robin), so a webhook with a million
+// queued deliveries and one with a single fresh event are served alike. Nothing polls:
+// publishes, finished requests, stored retries, due times and paced starts wake the loop.
 type dispatcher struct {
 	cfg   dispatcherConfig
 	work  chan job        // to the senders; capacity cfg.workers, so handing out never blocks
@@ -48,6 +48,8 @@ type dispatcher struct {
 	now   func() time.Time
 	// lease says under which lease this node sends a webhook, or that another node does.
 	lease func(webhookID string) (string, bool)
+	// controls are a webhook's pacing and ordering (SPEC §9).
+	controls func(webhookID string) laneControls
 
 	mu       sync.Mutex
 	lanes    map[string]*lane
@@ -78,12 +80,21 @@ type lane struct {
 	notedDue time.Time
 
 	inReady, inWanting bool
+
+	// Pacing: the next request may start at nextStart; paced says a timer is set for then,
+	// and the lane waits for it, out of the ready list.
+	nextStart time.Time
+	paced     bool
+	// unsettled counts, for an ordered webhook, deliveries handed out whose outcome is not
+	// stored yet: until it is, the next one in publish order cannot be known.
+	unsettled int
 }
 
 type claimReq struct {
-	lane  *lane
-	limit int
-	owner string
+	lane    *lane
+	limit   int
+	owner   string
+	ordered bool // claim the oldest pending delivery only (SPEC §9 ordered)
 }
 
 // directReq is a test send or health check waiting for a slot in its webhook's lane.
@@ -94,13 +105,14 @@ type directReq struct {
 
 func newDispatcher(cfg dispatcherConfig) *dispatcher {
 	return &dispatcher{
-		cfg:   cfg,
-		work:  make(chan job, cfg.workers),
-		claim: make(chan []claimReq, 1),
-		kick:  make(chan struct{}, 1),
-		now:   time.Now,
-		lanes: map[string]*lane{},
-		lease: func(string) (string, bool) { return "", true },
+		cfg:      cfg,
+		work:     make(chan job, cfg.workers),
+		claim:    make(chan []claimReq, 1),
+		kick:     make(chan struct{}, 1),
+		now:      time.Now,
+		lanes:    map[string]*lane{},
+		lease:    func(string) (string, bool) { return "", true },
+		controls: func(string) laneControls { return laneControls{} },
 	}
 }
 
@@ -120,13 +132,27 @@ func (d *dispatcher) laneFor(id string) *lane {
 	return l
 }
 
-// room is how many more deliveries the lane may hold.
+// room is how many more deliveries the lane may hold. An ordered lane holds one at a time,
+// until its outcome is stored.
 func (d *dispatcher) room(l *lane) int {
-	return d.cfg.laneWindow - len(l.window) - l.reserved - l.asked - l.inflight
+	held := len(l.window) + l.reserved + l.asked + l.inflight
+	if d.controls(l.id).ordered {
+		return 1 - held - l.unsettled
+	}
+	return d.cfg.laneWindow - held
+}
+
+// inflightCap is how many requests the lane may have in flight: its concurrency limit, or
+// one for an ordered webhook.
+func (d *dispatcher) inflightCap(l *lane) int {
+	if d.controls(l.id).ordered {
+		return 1
+	}
+	return l.limit.cur
 }
 
 func (d *dispatcher) markReady(l *lane) {
-	if !l.inReady && (len(l.window) > 0 || len(l.direct) > 0) && l.inflight < l.limit.cur {
+	if !l.inReady && (len(l.window) > 0 || len(l.direct) > 0) && l.inflight < d.inflightCap(l) {
 		l.inReady = true
 		d.ready = append(d.ready, l)
 	}
@@ -158,10 +184,12 @@ func (d *dispatcher) schedule(l *lane, now time.Time) {
 	d.markWanting(l, now)
 }
 
-// forget drops a lane that holds nothing and remembers nothing.
+// forget drops a lane that holds nothing and remembers nothing (a paced lane remembers when
+// its next request may start until then).
 func (d *dispatcher) forget(l *lane) {
 	if len(l.window) == 0 && l.reserved == 0 && l.asked == 0 && l.inflight == 0 && len(l.direct) == 0 &&
-		!l.queued && !l.noted && l.limit.full() && !l.inReady && !l.inWanting && d.lanes[l.id] == l {
+		!l.queued && !l.noted && l.limit.full() && !l.inReady && !l.inWanting && !l.paced && l.unsettled == 0 &&
+		!l.nextStart.After(d.now()) && d.lanes[l.id] == l {
 		delete(d.lanes, l.id)
 	}
 }
@@ -169,7 +197,8 @@ func (d *dispatcher) forget(l *lane) {
 // reserve promises fresh deliveries a place in their lanes' windows, so they can be stored
 // already held and sent the moment their publish commits (the fast path). A delivery whose
 // webhook has older due work queued, or no room, gets no promise: it is stored queued and
-// claimed in its turn; so is one that another node sends. owners[i] is the lease the i-th
+// claimed in its turn; so is one that another node sends, and every delivery of an ordered
+// webhook (claimed in publish order from the database). owners[i] is the lease the i-th
 // got its promise under, "" for none; remote[i] says another node sends it.
 func (d *dispatcher) reserve(webhookIDs []string) (owners []string, remote []bool) {
 	owners, remote = make([]string, len(webhookIDs)), make([]bool, len(webhookIDs))
@@ -186,7 +215,7 @@ func (d *dispatcher) reserve(webhookIDs []string) (owners []string, remote []boo
 			continue
 		}
 		l := d.laneFor(id)
-		if (l.queued && !l.due.After(now)) || l.asked > 0 || d.room(l) <= 0 || d.held >= d.cfg.maxHeld {
+		if (l.queued && !l.due.After(now)) || l.asked > 0 || d.room(l) <= 0 || d.held >= d.cfg.maxHeld || d.controls(id).ordered {
 			continue
 		}
 		l.reserved++
@@ -229,7 +258,37 @@ func (d *dispatcher) queuedWork(webhookID string, due time.Time) {
 		return // another node sends it
 	}
 	d.mu.Lock()
-	l := d.laneFor(webhookID)
+	d.noteQueued(d.laneFor(webhookID), due)
+	d.mu.Unlock()
+	d.wake()
+}
+
+// settled is told that the outcomes of these deliveries' attempts are stored (one webhook id
+// per outcome): an ordered lane may then claim the next delivery in publish order.
+func (d *dispatcher) settled(webhookIDs []string) {
+	woke := false
+	d.mu.Lock()
+	now := d.now()
+	for _, id := range webhookIDs {
+		l := d.lanes[id]
+		if l == nil || l.unsettled == 0 {
+			continue
+		}
+		l.unsettled--
+		if _, ok := d.lease(id); ok {
+			d.noteQueued(l, now)
+		}
+		d.forget(l)
+		woke = true
+	}
+	d.mu.Unlock()
+	if woke {
+		d.wake()
+	}
+}
+
+// noteQueued is queuedWork with d.mu held.
+func (d *dispatcher) noteQueued(l *lane, due time.Time) {
 	switch {
 	case l.asked > 0:
 		// A claim is running and may not have seen them: merge when it returns.
@@ -242,8 +301,6 @@ func (d *dispatcher) queuedWork(webhookID string, due time.Time) {
 	default:
 		d.markWanting(l, d.now())
 	}
-	d.mu.Unlock()
-	d.wake()
 }
 
 // claimed takes a claim batch's outcome: the held deliveries join their windows, and each
@@ -351,7 +408,14 @@ func (d *dispatcher) take(now time.Time) (jobs []job, grants []*directReq, claim
 	defer d.mu.Unlock()
 	for len(d.timers) > 0 && !d.timers[0].due.After(now) {
 		t := heap.Pop(&d.timers).(laneTimer)
-		if l := t.lane; l.queued && l.due.Equal(t.due) && d.lanes[l.id] == l {
+		l := t.lane
+		switch {
+		case t.paced:
+			if l.paced && d.lanes[l.id] == l {
+				l.paced = false
+				d.markReady(l)
+			}
+		case l.queued && l.due.Equal(t.due) && d.lanes[l.id] == l:
 			d.markWanting(l, now)
 		}
 	}
@@ -359,7 +423,7 @@ func (d *dispatcher) take(now time.Time) (jobs []job, grants []*directReq, claim
 		l := d.ready[0]
 		d.ready = d.ready[1:]
 		l.inReady = false
-		if l.inflight >= l.limit.cur {
+		if l.inflight >= d.inflightCap(l) {
 			continue
 		}
 		// Direct sends first: a person is waiting for them.
@@ -371,7 +435,13 @@ func (d *dispatcher) take(now time.Time) (jobs []job, grants []*directReq, claim
 			grants = append(grants, l.direct[0])
 			l.direct = l.direct[1:]
 		case len(l.window) > 0:
+			if d.waitsItsTurn(l, now) {
+				continue // its timer lists it again
+			}
 			jobs = append(jobs, l.window[0])
+			if d.controls(l.id).ordered {
+				l.unsettled++
+			}
 			l.window[0] = job{}
 			l.window = l.window[1:]
 		default:
@@ -401,7 +471,7 @@ func (d *dispatcher) take(now time.Time) (jobs []job, grants []*directReq, claim
 				}
 				l.asked = room
 				d.held += room
-				claims = append(claims, claimReq{lane: l, limit: room, owner: owner})
+				claims = append(claims, claimReq{lane: l, limit: room, owner: owner, ordered: d.controls(l.id).ordered})
 			}
 		}
 		clear(d.wanting[len(keep):])
@@ -412,6 +482,31 @@ func (d *dispatcher) take(now time.Time) (jobs []job, grants []*directReq, claim
 		next = d.timers[0].due
 	}
 	return jobs, grants, claims, next
+}
+
+// waitsItsTurn paces a lane's requests (SPEC §9): it reports true, and sets a timer, while
+// the lane's next request may not start yet; otherwise it takes the turn. Starts are spaced
+// one pace apart. A turn taken a little late (the timer fired up to a tenth of a pace late)
+// does not move the ones after it, so high rates are not slowed by timer lateness; a turn
+// later than that, or a lane that was idle, counts the next pace from now.
+func (d *dispatcher) waitsItsTurn(l *lane, now time.Time) bool {
+	pace := d.controls(l.id).pace
+	if pace <= 0 {
+		return false
+	}
+	if now.Before(l.nextStart) {
+		if !l.paced {
+			l.paced = true
+			heap.Push(&d.timers, laneTimer{lane: l, due: l.nextStart, paced: true})
+		}
+		return true
+	}
+	start := l.nextStart
+	if now.Sub(start) > pace/10 {
+		start = now
+	}
+	l.nextStart = start.Add(pace)
+	return false
 }
 
 // run hands out work until stop is closed and nothing is in flight; then it closes work.
@@ -466,6 +561,7 @@ func (d *dispatcher) drop(gone func(webhookID string) bool) {
 		d.held -= len(l.window)
 		l.window = nil
 		l.queued, l.noted = false, false
+		l.unsettled = 0 // their outcomes are fenced off
 	}
 }
 
@@ -502,11 +598,13 @@ func (d *dispatcher) heldIDs() []string {
 	return ids
 }
 
-// laneTimer wakes a lane when its first queued delivery falls due. Entries go stale when the
-// lane's due time changes; they are checked when they fire.
+// laneTimer wakes a lane when its first queued delivery falls due, or (paced) when its next
+// request may start. Entries go stale when the lane's due time changes; they are checked
+// when they fire.
 type laneTimer struct {
-	lane *lane
-	due  time.Time
+	lane  *lane
+	due   time.Time
+	paced bool
 }
 
 type laneTimers []laneTimer

@@ -125,6 +125,7 @@ func NewEngine(st *store.Store, client *Client, cfg Config) *Engine {
 		laneWindow: min(32*cfg.PerWebhook, cfg.MaxHeld), maxHeld: cfg.MaxHeld})
 	e.member = newMembership(e, cfg.NodeName, st.Shared())
 	e.disp.lease = e.member.lease
+	e.disp.controls = e.idx.laneControls
 	e.commits = newCommitter(st, cfg.Logger)
 	e.claims = faultEpisodes{log: cfg.Logger, what: "claim pending deliveries"}
 	e.results = newResultWriter(e, 4*cfg.Workers)
@@ -211,7 +212,7 @@ func (e *Engine) claimLoop() {
 	for reqs := range e.disp.claim {
 		claims := make([]store.Claim, len(reqs))
 		for i, r := range reqs {
-			claims[i] = store.Claim{WebhookID: r.lane.id, Limit: r.limit}
+			claims[i] = store.Claim{WebhookID: r.lane.id, Limit: r.limit, Ordered: r.ordered}
 		}
 		now := time.Now()
 		got, err := e.store.ClaimDue(context.Background(), now, now.Add(e.leaseTime()), claims)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"hookyard/store"
 )
@@ -30,6 +31,31 @@ type matchIndex struct {
 	owners  map[string]Access
 	buckets map[bucket]map[string]*hookState
 	loaded  bool
+
+	// controls holds each webhook's sending controls for the dispatcher, which reads them
+	// without taking mu (a reload holds mu while it reads the database).
+	controls sync.Map // webhook id → laneControls
+}
+
+// laneControls are the settings of a webhook that shape its lane (SPEC §9).
+type laneControls struct {
+	pace    time.Duration // least time between two starts; 0 for none
+	ordered bool          // one at a time, in publish order
+}
+
+func controlsOf(w store.Webhook) laneControls {
+	c := laneControls{ordered: w.Ordered}
+	if r := w.RateLimitPerSecond; r != nil && *r > 0 {
+		c.pace = time.Duration(float64(time.Second) / *r)
+	}
+	return c
+}
+
+// laneControls returns a webhook's sending controls (none for a webhook it does not hold).
+func (x *matchIndex) laneControls(id string) laneControls {
+	c, _ := x.controls.Load(id)
+	lc, _ := c.(laneControls)
+	return lc
 }
 
 type bucket struct{ typ, scope string }
@@ -37,7 +63,15 @@ type bucket struct{ typ, scope string }
 type hookState struct {
 	webhook store.Webhook
 	owner   Access
+	filter  *Filter // the webhook's filter, compiled when it was loaded
 }
+
+func newHookState(w store.Webhook, owner Access) *hookState {
+	return &hookState{webhook: w, owner: owner, filter: FilterOf(w)}
+}
+
+// match decides whether the webhook receives ev (Match, with the compiled filter).
+func (h *hookState) match(ev EventRef) Reason { return Match(h.webhook, h.filter, h.owner, ev) }
 
 func newMatchIndex(st *store.Store) *matchIndex {
 	x := &matchIndex{store: st}
@@ -161,13 +195,21 @@ func (x *matchIndex) rebuild(ctx context.Context) error {
 				a = accessOf(u, members[u.ID])
 				x.owners[w.OwnerID] = a
 			}
-			x.add(&hookState{webhook: w, owner: a})
+			x.add(newHookState(w, a))
 		}
 		if next == "" {
 			break
 		}
 		p.Cursor = next
 	}
+	// Controls are replaced in place (add stores them), so the dispatcher never sees a
+	// webhook without its controls while the index loads; only those gone are dropped.
+	x.controls.Range(func(id, _ any) bool {
+		if x.hooks[id.(string)] == nil {
+			x.controls.Delete(id)
+		}
+		return true
+	})
 	x.loaded = true
 	return nil
 }
@@ -183,6 +225,11 @@ func accessOf(u store.User, orgs []string) Access {
 func (x *matchIndex) add(h *hookState) {
 	id := h.webhook.ID
 	x.hooks[id] = h
+	if c := controlsOf(h.webhook); c != (laneControls{}) {
+		x.controls.Store(id, c)
+	} else {
+		x.controls.Delete(id)
+	}
 	if x.byOwner[h.webhook.OwnerID] == nil {
 		x.byOwner[h.webhook.OwnerID] = map[string]bool{}
 	}
@@ -222,6 +269,7 @@ func (x *matchIndex) reloadWebhook(ctx context.Context, id string) error {
 	w, err := x.store.Webhook(ctx, id)
 	x.remove(id)
 	if errors.Is(err, store.ErrNotFound) {
+		x.controls.Delete(id)
 		return nil
 	}
 	if err != nil {
@@ -234,7 +282,7 @@ func (x *matchIndex) reloadWebhook(ctx context.Context, id string) error {
 		}
 		x.owners[w.OwnerID] = a
 	}
-	x.add(&hookState{webhook: w, owner: a})
+	x.add(newHookState(w, a))
 	return nil
 }
 
@@ -249,6 +297,7 @@ func (x *matchIndex) reloadOwner(ctx context.Context, userID string) error {
 		// Deleted with their webhooks.
 		for _, id := range slices.Collect(maps.Keys(ids)) {
 			x.remove(id)
+			x.controls.Delete(id)
 		}
 		return nil
 	}

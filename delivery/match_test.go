@@ -87,7 +87,21 @@ var ownerKinds = []ownerKind{
 // subscribed to), reporting the first unmet condition in the documented precedence: the
 // subscription (events, then projects), then the owner's access, then enabled last so a
 // disabled webhook learns what it missed.
-func expectedReason(events, projects selection, enabled bool, owner ownerKind, eventType string) delivery.Reason {
+// filterKind is whether a webhook has a filter (SPEC §9), and whether the event passes it.
+type filterKind struct {
+	name   string
+	filter *store.PayloadFilter
+	passes bool
+}
+
+// The event of the combinations has currentValue {"status": "Done"}.
+var filterKinds = []filterKind{
+	{"no filter", nil, true},
+	{"filter passes", &store.PayloadFilter{Match: "all", Conditions: []store.FilterCondition{{Path: "currentValue.status", Op: "eq", Value: []byte(`"Done"`)}}}, true},
+	{"filter fails", &store.PayloadFilter{Match: "all", Conditions: []store.FilterCondition{{Path: "currentValue.status", Op: "eq", Value: []byte(`"Open"`)}}}, false},
+}
+
+func expectedReason(events, projects selection, enabled bool, owner ownerKind, eventType string, filter filterKind) delivery.Reason {
 	subscribed := eventType != delivery.HealthCheckEvent && (events == selectAll || events == selectIncludes)
 	projectChosen := projects == selectAll || projects == selectIncludes
 	unmet := []struct {
@@ -97,6 +111,7 @@ func expectedReason(events, projects selection, enabled bool, owner ownerKind, e
 		{subscribed, delivery.NotSubscribed},
 		{projectChosen, delivery.ProjectNotSelected},
 		{owner.mayAccessEventOrg, delivery.OwnerLostAccess},
+		{filter.passes, delivery.FilterNotMatched},
 		{enabled, delivery.Disabled},
 	}
 	for _, c := range unmet {
@@ -114,39 +129,43 @@ func TestMatchEveryCombination(t *testing.T) {
 			for _, ps := range selections {
 				for _, enabled := range []bool{true, false} {
 					for _, owner := range ownerKinds {
-						name := fmt.Sprintf("%s/events=%s/projects=%s/enabled=%t/%s", ek.name, es, ps, enabled, owner.name)
-						w := store.Webhook{
-							ID:         "wh_1",
-							OwnerID:    "usr_1",
-							URL:        "https://example.com/hook",
-							Events:     eventsFor(es, ek.typ),
-							ProjectIDs: projectsFor(ps),
-							Enabled:    enabled,
-							Status:     store.StatusHealthy,
+						for _, fk := range filterKinds {
+							name := fmt.Sprintf("%s/events=%s/projects=%s/enabled=%t/%s/%s", ek.name, es, ps, enabled, owner.name, fk.name)
+							w := store.Webhook{
+								ID:         "wh_1",
+								OwnerID:    "usr_1",
+								URL:        "https://example.com/hook",
+								Events:     eventsFor(es, ek.typ),
+								ProjectIDs: projectsFor(ps),
+								Enabled:    enabled,
+								Status:     store.StatusHealthy,
+								Filter:     fk.filter,
+							}
+							ev := delivery.RefOf(delivery.EventData{Type: ek.typ, ProjectID: prjWeb, OrganizationID: orgAcme,
+								CurrentValue: []byte(`{"status": "Done"}`)})
+							want := expectedReason(es, ps, enabled, owner, ek.typ, fk)
+							counts[want]++
+							t.Run(name, func(t *testing.T) {
+								got := delivery.Match(w, delivery.FilterOf(w), owner.access, ev)
+								if got != want {
+									t.Errorf("Match = %q, want %q", got, want)
+								}
+								// The spec rule as a plain conjunction: it receives iff all five hold.
+								allHold := enabled &&
+									ek.typ != delivery.HealthCheckEvent && es != selectExcludes &&
+									ps != selectExcludes && owner.mayAccessEventOrg && fk.passes
+								if (got == delivery.Receives) != allHold {
+									t.Errorf("Match = %q but the SPEC conditions all hold = %t", got, allHold)
+								}
+							})
 						}
-						ev := delivery.EventRef{Type: ek.typ, ProjectID: prjWeb, OrganizationID: orgAcme}
-						want := expectedReason(es, ps, enabled, owner, ek.typ)
-						counts[want]++
-						t.Run(name, func(t *testing.T) {
-							got := delivery.Match(w, owner.access, ev)
-							if got != want {
-								t.Errorf("Match = %q, want %q", got, want)
-							}
-							// The spec rule as a plain conjunction: it receives iff all four hold.
-							allHold := enabled &&
-								ek.typ != delivery.HealthCheckEvent && es != selectExcludes &&
-								ps != selectExcludes && owner.mayAccessEventOrg
-							if (got == delivery.Receives) != allHold {
-								t.Errorf("Match = %q but the SPEC conditions all hold = %t", got, allHold)
-							}
-						})
 					}
 				}
 			}
 		}
 	}
 	// Guard against a table that silently stopped exercising an outcome.
-	for _, r := range []delivery.Reason{delivery.Receives, delivery.NotSubscribed, delivery.ProjectNotSelected, delivery.OwnerLostAccess, delivery.Disabled} {
+	for _, r := range []delivery.Reason{delivery.Receives, delivery.NotSubscribed, delivery.ProjectNotSelected, delivery.OwnerLostAccess, delivery.FilterNotMatched, delivery.Disabled} {
 		if counts[r] == 0 {
 			t.Errorf("no generated case expects %q", r)
 		}
@@ -185,7 +204,7 @@ func TestMatchSpecExamples(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := delivery.Match(tt.w, tt.owner, tt.ev); got != tt.want {
+			if got := delivery.Match(tt.w, nil, tt.owner, tt.ev); got != tt.want {
 				t.Errorf("Match = %q, want %q", got, tt.want)
 			}
 		})

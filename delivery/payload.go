@@ -45,6 +45,9 @@ type EventData struct {
 	CurrentValue   json.RawMessage
 }
 
+// payloadTime is how a payload writes times: RFC 3339 in UTC with milliseconds.
+const payloadTime = "2006-01-02T15:04:05.000Z07:00"
+
 // BuildPayload renders the body sent to w for ev.
 func BuildPayload(w store.Webhook, ev EventData) ([]byte, error) {
 	orNull := func(v json.RawMessage) json.RawMessage {
@@ -60,7 +63,7 @@ func BuildPayload(w store.Webhook, ev EventData) ([]byte, error) {
 		return s
 	}
 	return json.Marshal(Payload{
-		ID: ev.ID, Event: ev.Type, Timestamp: ev.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
+		ID: ev.ID, Event: ev.Type, Timestamp: ev.CreatedAt.UTC().Format(payloadTime),
 		OrganizationID: ev.OrganizationID, ProjectID: ev.ProjectID,
 		Webhook: PayloadWebhook{
 			ID: w.ID, URL: w.URL, Status: string(w.Status), Enabled: w.Enabled,

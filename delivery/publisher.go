@@ -94,9 +94,9 @@ func (e *Engine) Publish(ctx context.Context, publisherID string, in []EventInpu
 			d := eventData(stored)
 			data = &d
 		}
-		ref := EventRef{Type: ev.Type, ProjectID: ev.ProjectID, OrganizationID: ev.OrganizationID}
+		ref := RefOf(eventData(stored))
 		e.idx.candidates(ref, func(h *hookState) {
-			switch Match(h.webhook, h.owner, ref) {
+			switch h.match(ref) {
 			case Receives:
 				id := e.store.NextID("dlv")
 				pub.Deliveries = append(pub.Deliveries, store.Delivery{ID: id, MessageID: id, EventID: stored.ID,

@@ -97,7 +97,9 @@ func (w *resultWriter) write(batch []store.AttemptOutcome) {
 		e.log.Warn("webhook switched off after failures", "webhook", id)
 	}
 	e.cfg.Metrics.switchedOff(disabled, batch)
-	for _, o := range batch {
+	settled := make([]string, len(batch))
+	for i, o := range batch {
+		settled[i] = o.Attempt.WebhookID
 		// Stored: a retry now waits queued in the database, due at its time.
 		if o.Status == store.DeliveryPending && o.NextAttemptAt != nil && o.Cancel == "" {
 			e.disp.queuedWork(o.Attempt.WebhookID, *o.NextAttemptAt)
@@ -108,6 +110,7 @@ func (w *resultWriter) write(batch []store.AttemptOutcome) {
 			e.switchedOff.CompareAndDelete(o.Attempt.WebhookID, mark)
 		}
 	}
+	e.disp.settled(settled)
 	if len(disabled) > 0 && e.cfg.OnDisabled != nil {
 		e.notices.Add(1)
 		go func(ids []string) {

@@ -48,14 +48,20 @@ func (e *Engine) attempt(j job) signal {
 		return signalNone
 	}
 	reason := ""
+	verdict := Receives
+	if ok && h.webhook.Enabled {
+		// Checked again at every attempt: an owner who left the organisation, or a webhook
+		// whose choices or filter changed, must not get the event.
+		verdict = h.match(RefOf(ev))
+	}
 	switch {
 	case ok && marked && e.justSwitchedOff(&h, mark.(time.Time)):
 		reason = "Cancelled: the webhook was switched off."
 	case !ok || !h.webhook.Enabled:
 		reason = "Cancelled: the webhook was switched off or deleted."
-	case Match(h.webhook, h.owner, EventRef{Type: ev.Type, ProjectID: ev.ProjectID, OrganizationID: ev.OrganizationID}) != Receives:
-		// Checked again at every attempt: an owner who left the organisation, or a webhook
-		// whose choices changed, must not get the event.
+	case verdict == FilterNotMatched:
+		reason = "Cancelled: the webhook's filter now leaves this event out."
+	case verdict != Receives:
 		reason = "Cancelled: the webhook no longer receives this event (its choices or its owner's access changed)."
 	}
 	if reason != "" {
@@ -76,7 +82,7 @@ func (e *Engine) attempt(j job) signal {
 	}
 	sent := e.cfg.Metrics.sending()
 	res := e.client.Send(ctx, Request{URL: h.webhook.URL, Secrets: h.webhook.SigningSecrets(time.Now()),
-		MessageID: j.messageID, Event: ev.Type, Attempt: j.attempt, Body: body})
+		MessageID: j.messageID, Event: ev.Type, Attempt: j.attempt, Body: body, Headers: h.webhook.Headers})
 	sent()
 	if ctx.Err() != nil {
 		// Shutdown cut the attempt short: it does not count; the delivery goes back to the

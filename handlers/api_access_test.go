@@ -77,6 +77,10 @@ var apiRoutes = []apiRoute{
 	{"POST", "/webhooks/:id/finish-rotation", func(f *apiFixture) string { return "/webhooks/" + f.webhookOf(f.otto) + "/finish-rotation" }, nil, 404, 200},
 	{"POST", "/webhooks/:id/test", func(f *apiFixture) string { return "/webhooks/" + f.webhookOf(f.otto) + "/test" },
 		map[string]string{"event": "TODO_CREATED"}, 404, 200},
+	// Anyone may try a filter on a payload; on a stored event, only who may see it (filters_test.go).
+	{"POST", "/filters/evaluate", func(*apiFixture) string { return "/filters/evaluate" },
+		map[string]any{"payload": map[string]any{"event": "TODO_MOVED"},
+			"filter": map[string]any{"conditions": []map[string]any{{"path": "event", "op": "eq", "value": "TODO_MOVED"}}}}, 200, 200},
 }
 
 // Every /api/v1 route answers a member and an admin as the access rules say; a refusal is

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -13,10 +14,14 @@ import (
 )
 
 type webhookBody struct {
-	Name       *string   `json:"name"`
-	URL        *string   `json:"url"`
-	Events     *[]string `json:"events"`
-	ProjectIDs *[]string `json:"projectIds"`
+	Name       *string            `json:"name"`
+	URL        *string            `json:"url"`
+	Events     *[]string          `json:"events"`
+	ProjectIDs *[]string          `json:"projectIds"`
+	Filter     json.RawMessage    `json:"filter"` // absent: unchanged; null: none
+	Headers    *map[string]string `json:"headers"`
+	RateLimit  json.RawMessage    `json:"rateLimitPerSecond"` // absent: unchanged; null: none
+	Ordered    *bool              `json:"ordered"`
 }
 
 func (s *Server) apiListWebhooks(c echo.Context) error {
@@ -62,6 +67,7 @@ func (s *Server) apiCreateWebhook(c echo.Context) error {
 		in.ProjectIDs = *b.ProjectIDs
 	}
 	fe := fieldErrors{}
+	in.Filter, in.Headers, in.RateLimitPerSecond = readFilter(b.Filter, fe), b.Headers, readRate(b.RateLimit, fe)
 	if err := s.checkWebhook(ctx, in, owner, false, fe); err != nil {
 		return err
 	}
@@ -69,7 +75,11 @@ func (s *Server) apiCreateWebhook(c echo.Context) error {
 		return err
 	}
 	w := store.Webhook{OwnerID: owner.ID, Name: in.Name, URL: in.URL, Secret: delivery.NewSecret(),
-		Events: in.Events, ProjectIDs: in.ProjectIDs}
+		Events: in.Events, ProjectIDs: in.ProjectIDs, Filter: in.Filter.To, RateLimitPerSecond: in.RateLimitPerSecond.To,
+		Ordered: b.Ordered != nil && *b.Ordered}
+	if in.Headers != nil {
+		w.Headers = *in.Headers
+	}
 	if err := s.store.CreateWebhookWithin(ctx, &w, s.opts.MaxWebhooksPerUser); errors.Is(err, store.ErrQuotaReached) {
 		return s.webhookQuotaProblem()
 	} else if err != nil {
@@ -123,13 +133,15 @@ func (s *Server) apiUpdateWebhook(c echo.Context) error {
 	if b.ProjectIDs != nil {
 		in.ProjectIDs = *b.ProjectIDs
 	}
+	in.Filter, in.Headers, in.RateLimitPerSecond = readFilter(b.Filter, fe), b.Headers, readRate(b.RateLimit, fe)
 	if err := s.checkWebhook(ctx, in, owner, true, fe); err != nil {
 		return err
 	}
 	if err := validation(fe); err != nil {
 		return err
 	}
-	ch := store.WebhookChanges{Events: b.Events, ProjectIDs: b.ProjectIDs}
+	ch := store.WebhookChanges{Events: b.Events, ProjectIDs: b.ProjectIDs, Filter: in.Filter, Headers: b.Headers,
+		RateLimitPerSecond: in.RateLimitPerSecond, Ordered: b.Ordered}
 	if b.Name != nil {
 		ch.Name = &in.Name
 	}

@@ -15,6 +15,9 @@ type eventOutcome struct {
 	State       string          `json:"state"` // delivered, pending, failed, cancelled, missed, not_matched
 	Reason      string          `json:"reason"`
 	Delivery    *store.Delivery `json:"delivery"`
+	// Filter is set when the webhook's filter left the event out: each condition, with the
+	// value it saw.
+	Filter *filterResultJSON `json:"filter,omitempty"`
 }
 
 var deliveryStates = map[store.DeliveryStatus]string{
@@ -71,13 +74,20 @@ func (s *Server) eventOutcomes(ctx context.Context, viewer *store.User, ev store
 			return nil, "", err
 		}
 		o.State = "not_matched"
-		switch delivery.Match(w, access, delivery.EventRef{Type: ev.Type, ProjectID: ev.ProjectID, OrganizationID: ev.OrganizationID}) {
+		filter := delivery.FilterOf(w)
+		ref := delivery.StoredRef(ev)
+		switch delivery.Match(w, filter, access, ref) {
 		case delivery.NotSubscribed:
 			o.Reason = "Not subscribed to “" + label + "”."
 		case delivery.ProjectNotSelected:
 			o.Reason = "The project " + project + " (" + org + ") is not selected."
 		case delivery.OwnerLostAccess:
 			o.Reason = owner.Name + " has no access to " + org + "."
+		case delivery.FilterNotMatched:
+			outcome := filter.Evaluate(ref.Doc)
+			o.Reason = filteredOutText(outcome)
+			r := filterResult(outcome)
+			o.Filter = &r
 		case delivery.Disabled:
 			o.Reason = "The webhook is switched off."
 		default:

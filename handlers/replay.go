@@ -101,8 +101,9 @@ func (s *Server) receivesFilter(ctx context.Context, w store.Webhook) (func(stor
 		return nil, err
 	}
 	w.Enabled = true // replays happen once it is back on
+	filter := delivery.FilterOf(w)
 	return func(ev store.Event) bool {
-		return delivery.Match(w, access, delivery.EventRef{Type: ev.Type, ProjectID: ev.ProjectID, OrganizationID: ev.OrganizationID}) == delivery.Receives
+		return delivery.Match(w, filter, access, delivery.StoredRef(ev)) == delivery.Receives
 	}, nil
 }
 

@@ -125,6 +125,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.POST("/webhooks/:id/disable", s.apiDisableWebhook)
 	api.POST("/webhooks/:id/rotate-secret", s.apiRotateSecret)
 	api.POST("/webhooks/:id/finish-rotation", s.apiFinishRotation)
+	api.POST("/filters/evaluate", s.apiEvaluateFilter)
 	api.POST("/webhooks/:id/test", s.apiTestWebhook)
 	api.POST("/webhooks/:id/replay", s.apiReplay)
 	publishLimit := middleware.BodyLimit(strconv.FormatInt(s.opts.MaxPayload, 10) + "B")

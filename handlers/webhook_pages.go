@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -121,31 +122,47 @@ type builderState struct {
 	id          string
 	saved       []string // the projects the stored webhook selects (empty for a new one)
 	owner       store.User
-	values      map[string]string // name, url
+	values      map[string]string // name, url, headers (one "Name: value" a line), rate_limit
 	allEvents   bool
 	events      []string
 	allProjects bool
 	projects    []string
 	testEvent   string
+	ordered     bool
 	refused     string // why the form as a whole was not saved (a quota reached)
 }
 
 func (s *Server) readBuilder(c echo.Context) builderState {
 	form, _ := c.FormParams()
 	st := builderState{
-		values:      formValues(c, "name", "url"),
+		values:      formValues(c, "name", "url", "headers", "rate_limit"),
 		allEvents:   form.Get("all_events") != "",
 		events:      form["events"],
 		allProjects: form.Get("all_projects") != "",
 		projects:    form["projectIds"],
 		testEvent:   form.Get("test_event"),
+		ordered:     form.Get("ordered") != "",
 	}
 	return st
 }
 
-// input is what would be saved: "all" is an empty list.
-func (b builderState) input() webhookInput {
+// input is what would be saved: "all" is an empty list. What cannot be read (a header line
+// without a colon) is reported on fe.
+func (b builderState) input(fe fieldErrors) webhookInput {
 	in := webhookInput{Name: b.values["name"], URL: b.values["url"], Events: []string{}, ProjectIDs: []string{}}
+	headers, problem := parseHeaderLines(b.values["headers"])
+	fe.add("headers", problem)
+	in.Headers = &headers
+	in.Ordered = &b.ordered
+	in.RateLimitPerSecond.Set = true
+	if v := b.values["rate_limit"]; v != "" {
+		r, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", "."), 64)
+		if err != nil {
+			r = 0
+		}
+		in.RateLimitPerSecond.To = &r
+		fe.add("rate_limit", rateProblem(r))
+	}
 	if !b.allEvents {
 		in.Events = b.events
 	}
@@ -172,6 +189,7 @@ func (s *Server) renderBuilder(c echo.Context, status int, b builderState, fe fi
 	d := views.WebhookBuilderPage{
 		Page: s.page(c, "New webhook", "webhooks"), WebhookID: b.id, Action: "/webhooks",
 		Form: views.Form{Values: b.values, Errors: fe, Message: b.refused}, AllEvents: b.allEvents, AllProjects: b.allProjects, Test: test, TestEvent: b.testEvent,
+		Ordered: b.ordered,
 	}
 	if b.id != "" {
 		d.Page.Title, d.Action = "Edit "+b.values["name"], "/webhooks/"+b.id
@@ -245,7 +263,8 @@ func (s *Server) editWebhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	b := builderState{id: w.ID, saved: w.ProjectIDs, owner: owner, values: map[string]string{"name": w.Name, "url": w.URL},
+	b := builderState{id: w.ID, saved: w.ProjectIDs, owner: owner, values: map[string]string{"name": w.Name, "url": w.URL,
+		"headers": headerLines(w.Headers), "rate_limit": optionalNumber(w.RateLimitPerSecond)}, ordered: w.Ordered,
 		allEvents: len(w.Events) == 0, events: w.Events, allProjects: len(w.ProjectIDs) == 0, projects: w.ProjectIDs}
 	return s.renderBuilder(c, http.StatusOK, b, nil, views.TestResult{})
 }
@@ -279,8 +298,8 @@ func (s *Server) submitBuilder(c echo.Context) error {
 		}
 		return s.renderBuilder(c, http.StatusOK, b, nil, res)
 	}
-	in := b.input()
 	fe := fieldErrors{}
+	in := b.input(fe)
 	if err := s.checkWebhook(ctx, in, b.owner, false, fe); err != nil {
 		return err
 	}
@@ -295,7 +314,8 @@ func (s *Server) submitBuilder(c echo.Context) error {
 	}
 	if b.id == "" {
 		w := store.Webhook{OwnerID: b.owner.ID, Name: in.Name, URL: strings.TrimSpace(in.URL), Secret: delivery.NewSecret(),
-			Events: in.Events, ProjectIDs: in.ProjectIDs}
+			Events: in.Events, ProjectIDs: in.ProjectIDs, Headers: *in.Headers, RateLimitPerSecond: in.RateLimitPerSecond.To,
+			Ordered: b.ordered}
 		if err := s.store.CreateWebhookWithin(ctx, &w, s.opts.MaxWebhooksPerUser); errors.Is(err, store.ErrQuotaReached) {
 			b.refused = s.webhookQuotaProblem().Detail
 			return s.renderBuilder(c, http.StatusTooManyRequests, b, nil, views.TestResult{})
@@ -306,7 +326,8 @@ func (s *Server) submitBuilder(c echo.Context) error {
 		return s.redirectWithFlash(c, "/webhooks/"+w.ID, "Webhook created. Copy its signing secret now: your receiver needs it to check signatures.")
 	}
 	url := strings.TrimSpace(in.URL)
-	w, err := s.store.UpdateWebhook(ctx, b.id, store.WebhookChanges{Name: &in.Name, URL: &url, Events: &in.Events, ProjectIDs: &in.ProjectIDs})
+	w, err := s.store.UpdateWebhook(ctx, b.id, store.WebhookChanges{Name: &in.Name, URL: &url, Events: &in.Events, ProjectIDs: &in.ProjectIDs,
+		Headers: in.Headers, RateLimitPerSecond: in.RateLimitPerSecond, Ordered: in.Ordered})
 	if err != nil {
 		return notFoundAs(err, "webhook")
 	}
@@ -321,9 +342,16 @@ func (s *Server) builderTest(ctx context.Context, b builderState, existing store
 	if fe["url"] != "" {
 		return views.TestResult{Ran: true, Error: fe["url"]}, nil
 	}
-	in := b.input()
+	fe = fieldErrors{}
+	in := b.input(fe)
+	if problems := delivery.CheckHeaders(*in.Headers); fe["headers"] == "" && len(problems) > 0 {
+		fe.add("headers", strings.Join(problems, " "))
+	}
+	if fe["headers"] != "" {
+		return views.TestResult{Ran: true, Error: "Not sent: " + fe["headers"]}, nil
+	}
 	w := existing
-	w.URL, w.Events, w.ProjectIDs = strings.TrimSpace(in.URL), in.Events, in.ProjectIDs
+	w.URL, w.Events, w.ProjectIDs, w.Headers = strings.TrimSpace(in.URL), in.Events, in.ProjectIDs, *in.Headers
 	note := ""
 	if w.ID == "" {
 		w.ID, w.Secret, w.Status, w.Enabled = unsavedWebhookID, delivery.NewSecret(), store.StatusHealthy, true
@@ -417,6 +445,24 @@ func (s *Server) webhookPageData(c echo.Context, w store.Webhook) (views.Webhook
 	if s.takeReveal(c, w.ID) {
 		d.Secret = w.Secret
 		d.SecretNote = "This is the webhook's signing secret. You can reveal it again later from this page."
+	}
+	if w.RateLimitPerSecond != nil || w.Ordered {
+		waiting, err := s.store.CountWaiting(ctx, w.ID, waitingCap+1)
+		if err != nil {
+			return d, err
+		}
+		d.Pacing = pacingText(w.RateLimitPerSecond, waiting)
+		if w.Ordered {
+			head, err := s.store.OldestPending(ctx, w.ID)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				d.Ordering = orderingText(nil, 0, s.now())
+			case err != nil:
+				return d, err
+			default:
+				d.Ordering = orderingText(&head, waiting, s.now())
+			}
+		}
 	}
 	if d.Health, err = s.healthPanel(ctx, w); err != nil {
 		return d, err
@@ -657,4 +703,44 @@ func (s *Server) deleteWebhookPage(c echo.Context) error {
 		return notFoundAs(err, "webhook")
 	}
 	return s.redirectWithFlash(c, "/webhooks", "Webhook "+w.Name+" was deleted.")
+}
+
+// parseHeaderLines reads the builder's extra headers, one "Name: value" a line; blank lines
+// are skipped. The names are checked with the API's rules afterwards (checkWebhook).
+func parseHeaderLines(text string) (map[string]string, string) {
+	out := map[string]string{}
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok {
+			return out, fmt.Sprintf("Line %d has no colon: write each header as Name: value, e.g. X-Api-Key: k_123.", i+1)
+		}
+		name = strings.TrimSpace(name)
+		if _, dup := out[name]; dup {
+			return out, fmt.Sprintf("%s is given twice: give each header once.", name)
+		}
+		out[name] = strings.TrimSpace(value)
+	}
+	return out, ""
+}
+
+// headerLines writes extra headers as the builder shows them, sorted by name.
+func headerLines(h map[string]string) string {
+	names := slices.Sorted(maps.Keys(h))
+	lines := make([]string, len(names))
+	for i, n := range names {
+		lines[i] = n + ": " + h[n]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// optionalNumber is a number for a form field, "" for none.
+func optionalNumber(f *float64) string {
+	if f == nil {
+		return ""
+	}
+	return numberText(*f)
 }

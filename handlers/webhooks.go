@@ -19,12 +19,18 @@ import (
 // secretOverlap is how long a rotated-out secret keeps signing.
 const secretOverlap = 24 * time.Hour
 
-// webhookInput is a webhook as submitted. Nil Events / ProjectIDs mean "all".
+// webhookInput is a webhook as submitted. Nil Events / ProjectIDs mean "all". The delivery
+// controls (SPEC §9) are read and checked where they are parsed (readFilter).
 type webhookInput struct {
 	Name       string
 	URL        string
 	Events     []string
 	ProjectIDs []string
+	Filter     store.Setting[*store.PayloadFilter]
+	Headers    *map[string]string // nil: unchanged (PATCH), or none
+	// RateLimitPerSecond is checked where it is read (readRate, the builder).
+	RateLimitPerSecond store.Setting[*float64]
+	Ordered            *bool // nil: unchanged (PATCH), or false
 }
 
 // accessOf is what a user can currently reach.
@@ -106,6 +112,11 @@ func (s *Server) checkWebhook(ctx context.Context, in webhookInput, owner store.
 	}
 	if !partial || in.URL != "" {
 		fe.add("url", s.outbound.CheckURL(ctx, in.URL))
+	}
+	if in.Headers != nil {
+		if problems := delivery.CheckHeaders(*in.Headers); len(problems) > 0 {
+			fe.add("headers", strings.Join(problems, " "))
+		}
 	}
 	if err := s.checkEvents(ctx, "events", in.Events, fe); err != nil {
 		return err
@@ -223,7 +234,7 @@ func (s *Server) sendTest(ctx context.Context, w store.Webhook, eventType string
 	r, err := s.opts.Engine.Limited(ctx, lane, func() delivery.Result {
 		return s.outbound.Send(ctx, delivery.Request{
 			URL: w.URL, Secrets: w.SigningSecrets(now), MessageID: store.NewID("msg", now),
-			Event: eventType, Attempt: 1, Body: body,
+			Event: eventType, Attempt: 1, Body: body, Headers: w.Headers,
 		})
 	})
 	if err != nil {

@@ -179,6 +179,9 @@ func (s *Store) switchOff(ctx context.Context, tx *Tx, id string, status Webhook
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
 	}
+	if err := keepHeldBackAsMissed(ctx, tx, id, now); err != nil {
+		return false, err
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, lease_until = NULL,
 		last_error = 'Cancelled: the webhook was switched off.', updated_at = ? WHERE webhook_id = ? AND status = 'pending'`, now, id); err != nil {
 		return false, err
@@ -191,4 +194,19 @@ func (s *Store) switchOff(ctx context.Context, tx *Tx, id string, status Webhook
 		}
 	}
 	return true, nil
+}
+
+// keepHeldBackAsMissed turns the deliveries an ordered webhook (SPEC §9) was holding back
+// behind an earlier one into missed events as it is switched off, so that "replay missed"
+// sends them again in publish order; deliveries already tried (or being tried) are
+// cancelled like any other's.
+func keepHeldBackAsMissed(ctx context.Context, tx *Tx, webhookID string, now int64) error {
+	const heldBack = `FROM deliveries d WHERE d.webhook_id = ? AND d.status = 'pending' AND d.attempts = 0
+		AND d.lease_until IS NULL AND EXISTS (SELECT 1 FROM webhooks w WHERE w.id = d.webhook_id AND w.ordered = 1)`
+	if _, err := tx.ExecContext(ctx, `INSERT INTO missed_events (webhook_id, event_id, created_at)
+		SELECT d.webhook_id, d.event_id, CAST(? AS BIGINT) `+heldBack+` ON CONFLICT DO NOTHING`, now, webhookID); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id IN (SELECT d.id `+heldBack+`)`, webhookID)
+	return err
 }

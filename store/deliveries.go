@@ -161,6 +161,27 @@ func (s *Store) AddDeliveries(ctx context.Context, ds []Delivery) error {
 	return s.WithTx(ctx, func(tx *Tx) error { return insertDeliveries(ctx, tx, ds) })
 }
 
+// CountWaiting counts a webhook's pending deliveries, up to limit (a larger backlog counts
+// as limit, so a page showing it stays quick).
+func (s *Store) CountWaiting(ctx context.Context, webhookID string, limit int) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM deliveries
+		WHERE webhook_id = ? AND status = 'pending' LIMIT ?) AS waiting`, webhookID, limit).Scan(&n)
+	return n, err
+}
+
+// OldestPending returns a webhook's oldest pending delivery by id: for an ordered webhook
+// (SPEC §9), the one every later delivery waits behind. ErrNotFound when none is pending.
+func (s *Store) OldestPending(ctx context.Context, webhookID string) (Delivery, error) {
+	var id string
+	err := s.read.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE webhook_id = ? AND status = 'pending'
+		ORDER BY id LIMIT 1`, webhookID).Scan(&id)
+	if err != nil {
+		return Delivery{}, notFound(err)
+	}
+	return s.Delivery(ctx, id)
+}
+
 // PendingStats reports how many deliveries wait and since when the oldest due one is due,
 // for the webhooks of one owner, or all with ownerID "".
 func (s *Store) PendingStats(ctx context.Context, ownerID string) (pending int, oldestDue *time.Time, err error) {

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -24,15 +26,19 @@ type QueueItem struct {
 }
 
 // Claim asks for up to Limit due deliveries of one webhook, to hold under the lease Owner
-// ("node#epoch").
+// ("node#epoch"). An Ordered claim (SPEC §9) takes only the webhook's oldest pending
+// delivery by id, and only when it is due and not held: a delivery waiting for its retry
+// holds back the later ones.
 type Claim struct {
 	WebhookID string
 	Limit     int
 	Owner     string
+	Ordered   bool
 }
 
 // Claimed is what one Claim got: the deliveries, oldest due first, and when the webhook's
-// next queued delivery is due (nil when none is left queued).
+// next queued delivery is due (nil when none is left queued; for an ordered claim, when its
+// oldest pending delivery is due, nil when that one is held or was just claimed).
 type Claimed struct {
 	WebhookID string
 	Items     []QueueItem
@@ -60,6 +66,14 @@ func (s *Store) ClaimDue(ctx context.Context, now, leaseUntil time.Time, claims 
 		}
 		defer next.Close()
 		for _, c := range claims {
+			if c.Ordered {
+				got, err := claimHead(ctx, tx, c, now, leaseUntil)
+				if err != nil {
+					return err
+				}
+				out = append(out, got)
+				continue
+			}
 			got := Claimed{WebhookID: c.WebhookID}
 			if c.Limit > 0 {
 				rows, err := claim.QueryContext(ctx, ms(leaseUntil), nullString(c.Owner), c.WebhookID, ms(now), c.Limit)
@@ -80,6 +94,34 @@ func (s *Store) ClaimDue(ctx context.Context, now, leaseUntil time.Time, claims 
 		return nil
 	})
 	return out, err
+}
+
+// claimHead is an ordered Claim: the webhook's oldest pending delivery, when it is due and
+// not held.
+func claimHead(ctx context.Context, tx *Tx, c Claim, now, leaseUntil time.Time) (Claimed, error) {
+	got := Claimed{WebhookID: c.WebhookID}
+	var id string
+	var lease, due nullMS
+	err := tx.QueryRowContext(ctx, `SELECT id, lease_until, next_attempt_at FROM deliveries
+		WHERE webhook_id = ? AND status = 'pending' ORDER BY id LIMIT 1`, c.WebhookID).Scan(&id, &lease, &due)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return got, nil
+	case err != nil:
+		return got, err
+	case lease.time() != nil:
+		return got, nil // held already: its outcome comes first
+	}
+	at := due.time()
+	if at == nil || at.After(now) || c.Limit <= 0 {
+		got.NextDue = at
+		return got, nil
+	}
+	rows, err := tx.QueryContext(ctx, `UPDATE deliveries SET lease_until = ?, lease_owner = ?
+		WHERE id = ? AND status = 'pending' AND lease_until IS NULL
+		RETURNING id, webhook_id, event_id, message_id, attempts, next_attempt_at`, ms(leaseUntil), nullString(c.Owner), id)
+	got.Items, err = collect(rows, err, scanQueueItem)
+	return got, err
 }
 
 func scanQueueItem(row scanner) (QueueItem, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -33,6 +34,15 @@ type Webhook struct {
 	DisabledAt     *time.Time    `json:"disabledAt"`
 	CreatedAt      time.Time     `json:"createdAt"`
 	UpdatedAt      time.Time     `json:"updatedAt"`
+	// Filter narrows the events by their content (SPEC §9); nil sends every matching event.
+	Filter *PayloadFilter `json:"filter"`
+	// Headers are extra request headers sent on every attempt (SPEC §9); never nil once read.
+	Headers map[string]string `json:"headers"`
+	// RateLimitPerSecond paces its requests (SPEC §9); nil for no limit.
+	RateLimitPerSecond *float64 `json:"rateLimitPerSecond"`
+	// Ordered sends one request at a time, in publish order; a delivery waiting for a retry
+	// holds back the later ones (SPEC §9).
+	Ordered bool `json:"ordered"`
 
 	// Health counters, kept up to date by every attempt.
 	ConsecutiveFailures int        `json:"-"`
@@ -63,6 +73,44 @@ type storedSecret struct {
 // MaxPreviousSecrets bounds the rotated-out secrets that still sign (so a request's
 // webhook-signature stays short): a rotation beyond it ends the oldest one's overlap early.
 const MaxPreviousSecrets = 5
+
+// PayloadFilter is a webhook's filter as its owner wrote it (SPEC §9): conditions on paths
+// into the payload, all or any of which must hold. package delivery checks and compiles it.
+type PayloadFilter struct {
+	Match      string            `json:"match"` // "all" or "any"
+	Conditions []FilterCondition `json:"conditions"`
+}
+
+// FilterCondition is one condition of a filter: the value at Path compared by Op with Value
+// (absent for exists, notExists and changed).
+type FilterCondition struct {
+	Path  string          `json:"path"`
+	Op    string          `json:"op"`
+	Value json.RawMessage `json:"value,omitempty"`
+}
+
+// Setting is a field to set when Set is true, to To (which may itself be nil: "none").
+type Setting[T any] struct {
+	Set bool
+	To  T
+}
+
+// jsonColumn is a value stored as JSON text, NULL for nil.
+func jsonColumn(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "null" {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// headersColumn stores extra headers as a JSON object, NULL for none.
+func headersColumn(h map[string]string) (any, error) {
+	if len(h) == 0 {
+		return nil, nil
+	}
+	return jsonColumn(h)
+}
 
 // SigningSecrets returns the secrets that sign a request sent at now: the current one, then
 // the rotated-out ones whose overlap lasts, newest first. The last is the oldest still
@@ -104,17 +152,35 @@ func parsePreviousSecrets(column string) []PreviousSecret {
 
 const webhookColumns = `id, owner_id, name, url, secret, previous_secrets,
 	enabled, status, disabled_reason, disabled_at, created_at, updated_at,
-	consecutive_failures, last_success_at, last_failure_at, last_error, last_disabled_at`
+	consecutive_failures, last_success_at, last_failure_at, last_error, last_disabled_at, filter, headers,
+	rate_limit_per_second, ordered`
 
 func scanWebhook(row scanner) (Webhook, error) {
 	var w Webhook
 	var disabledAt, lastOK, lastFail, lastDisabled nullMS
 	var created, updated int64
 	var previous string
+	var filter, headers sql.NullString
+	var rate sql.NullFloat64
 	err := row.Scan(&w.ID, &w.OwnerID, &w.Name, &w.URL, &w.Secret, &previous,
 		&w.Enabled, &w.Status, &w.DisabledReason, &disabledAt, &created, &updated,
-		&w.ConsecutiveFailures, &lastOK, &lastFail, &w.LastError, &lastDisabled)
+		&w.ConsecutiveFailures, &lastOK, &lastFail, &w.LastError, &lastDisabled, &filter, &headers, &rate, &w.Ordered)
 	w.PreviousSecrets = parsePreviousSecrets(previous)
+	if rate.Valid {
+		w.RateLimitPerSecond = &rate.Float64
+	}
+	if err == nil && filter.Valid {
+		w.Filter = new(PayloadFilter)
+		if jerr := json.Unmarshal([]byte(filter.String), w.Filter); jerr != nil {
+			err = fmt.Errorf("webhook %s: stored filter: %w", w.ID, jerr)
+		}
+	}
+	w.Headers = map[string]string{}
+	if err == nil && headers.Valid {
+		if jerr := json.Unmarshal([]byte(headers.String), &w.Headers); jerr != nil {
+			err = fmt.Errorf("webhook %s: stored headers: %w", w.ID, jerr)
+		}
+	}
 	w.LastDisabledAt, w.DisabledAt = lastDisabled.time(), disabledAt.time()
 	w.LastSuccessAt, w.LastFailureAt = lastOK.time(), lastFail.time()
 	w.CreatedAt, w.UpdatedAt = fromMS(created), fromMS(updated)
@@ -216,13 +282,24 @@ func (s *Store) CreateWebhookWithin(ctx context.Context, w *Webhook, maxPerOwner
 	w.Enabled, w.Status, w.DisabledReason, w.DisabledAt = true, StatusHealthy, "", nil
 	w.CreatedAt, w.UpdatedAt = fromMS(now), fromMS(now)
 	w.Events, w.ProjectIDs = uniqueSorted(w.Events), uniqueSorted(w.ProjectIDs)
+	if w.Headers == nil {
+		w.Headers = map[string]string{}
+	}
+	filter, err := jsonColumn(w.Filter)
+	if err != nil {
+		return err
+	}
+	headers, err := headersColumn(w.Headers)
+	if err != nil {
+		return err
+	}
 	return s.WithTx(ctx, func(tx *Tx) error {
 		if err := underQuota(ctx, tx, maxPerOwner, `SELECT COUNT(*) FROM webhooks WHERE owner_id = ?`, w.OwnerID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhooks (id, owner_id, name, url, secret, enabled, status,
-			created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 'HEALTHY', ?, ?)`,
-			w.ID, w.OwnerID, w.Name, w.URL, w.Secret, now, now); err != nil {
+			created_at, updated_at, filter, headers, rate_limit_per_second, ordered) VALUES (?, ?, ?, ?, ?, 1, 'HEALTHY', ?, ?, ?, ?, ?, ?)`,
+			w.ID, w.OwnerID, w.Name, w.URL, w.Secret, now, now, filter, headers, nullFloat(w.RateLimitPerSecond), w.Ordered); err != nil {
 			return err
 		}
 		return writeSelections(ctx, tx, w.ID, &w.Events, &w.ProjectIDs)
@@ -315,18 +392,59 @@ func (s *Store) CountWebhookStates(ctx context.Context, ownerID string) (Webhook
 
 // WebhookChanges lists what to change; nil fields stay as they are.
 type WebhookChanges struct {
-	Name       *string
-	URL        *string
-	Events     *[]string
-	ProjectIDs *[]string
+	Name               *string
+	URL                *string
+	Events             *[]string
+	ProjectIDs         *[]string
+	Filter             Setting[*PayloadFilter]
+	Headers            *map[string]string // replaces them all; empty for none
+	RateLimitPerSecond Setting[*float64]
+	Ordered            *bool
+}
+
+func nullFloat(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
+}
+
+// set is the SET clause of the changes, with its arguments.
+func (ch WebhookChanges) set(now int64) (string, []any, error) {
+	cols := []string{`name = COALESCE(?, name)`, `url = COALESCE(?, url)`, `updated_at = ?`}
+	args := []any{ch.Name, ch.URL, now}
+	if ch.Filter.Set {
+		v, err := jsonColumn(ch.Filter.To)
+		if err != nil {
+			return "", nil, err
+		}
+		cols, args = append(cols, `filter = ?`), append(args, v)
+	}
+	if ch.Headers != nil {
+		v, err := headersColumn(*ch.Headers)
+		if err != nil {
+			return "", nil, err
+		}
+		cols, args = append(cols, `headers = ?`), append(args, v)
+	}
+	if ch.Ordered != nil {
+		cols, args = append(cols, `ordered = ?`), append(args, *ch.Ordered)
+	}
+	if ch.RateLimitPerSecond.Set {
+		cols, args = append(cols, `rate_limit_per_second = ?`), append(args, nullFloat(ch.RateLimitPerSecond.To))
+	}
+	return strings.Join(cols, `, `), args, nil
 }
 
 // UpdateWebhook applies ch and returns the webhook as it now is.
 func (s *Store) UpdateWebhook(ctx context.Context, id string, ch WebhookChanges) (Webhook, error) {
 	defer s.changedWebhook(id)
-	err := s.WithTx(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE webhooks SET name = COALESCE(?, name), url = COALESCE(?, url),
-			updated_at = ? WHERE id = ?`, ch.Name, ch.URL, s.nowMS(), id)
+	set, args, err := ch.set(s.nowMS())
+	if err != nil {
+		return Webhook{}, err
+	}
+	err = s.WithTx(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE webhooks SET `+set+` WHERE id = ?`, append(args, id)...)
 		if err := checkAffected(res, err); err != nil {
 			return err
 		}

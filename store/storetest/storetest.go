@@ -284,6 +284,7 @@ func (f *fixture) record(outs ...store.AttemptOutcome) []string {
 // check reports a difference between got and want, compared deeply.
 func check(t *testing.T, what string, got, want any) {
 	t.Helper()
+	got, want = normalize(got), normalize(want)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("%s =\n  %+v\nwant\n  %+v", what, got, want)
 	}
@@ -345,4 +346,29 @@ func sameTime(a, b *time.Time) bool {
 		return a == nil && b == nil
 	}
 	return a.Equal(*b) && a.Location() == b.Location()
+}
+
+// normalize makes webhooks comparable whether a field holds an empty collection or none:
+// the store reads no extra headers as an empty map and no rotated-out secret as nil.
+func normalize(v any) any {
+	one := func(w store.Webhook) store.Webhook {
+		if w.Headers == nil {
+			w.Headers = map[string]string{}
+		}
+		if len(w.PreviousSecrets) == 0 {
+			w.PreviousSecrets = nil
+		}
+		return w
+	}
+	switch w := v.(type) {
+	case store.Webhook:
+		return one(w)
+	case []store.Webhook:
+		out := make([]store.Webhook, len(w))
+		for i := range w {
+			out[i] = one(w[i])
+		}
+		return out
+	}
+	return v
 }
