@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"context"
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -78,6 +80,9 @@ func (s *Server) listEventsPage(c echo.Context) error {
 	}
 	d := views.EventsPage{Page: s.page(c, "Events", "events"), ProjectID: f.ProjectID, Type: f.Type,
 		Projects: projects, Cursor: c.QueryParam("cursor"), Next: next}
+	if d.Sample, err = s.sampleDefaults(ctx, u); err != nil {
+		return err
+	}
 	for _, t := range subs {
 		d.Types = append(d.Types, views.BuilderEvent{Name: t.Name, Label: t.Label})
 	}
@@ -89,6 +94,23 @@ func (s *Server) listEventsPage(c echo.Context) error {
 		d.Rows = append(d.Rows, views.EventRow{Event: e, Label: typeLabel(types, e.Type), Project: project})
 	}
 	return s.render(c, http.StatusOK, views.Events(d))
+}
+
+// sampleDefaults presets "Publish a sample event" to what the viewer's newest webhook
+// listens to, so that the sample reaches it.
+func (s *Server) sampleDefaults(ctx context.Context, u *store.User) (views.SampleDefaults, error) {
+	w, err := s.store.NewestWebhook(ctx, u.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return views.SampleDefaults{}, nil
+	}
+	if err != nil {
+		return views.SampleDefaults{}, err
+	}
+	event, project, err := s.sampleOf(ctx, w)
+	if err != nil || project == nil {
+		return views.SampleDefaults{}, err
+	}
+	return views.SampleDefaults{Event: event, ProjectID: project.ID, WebhookName: w.Name}, nil
 }
 
 func (s *Server) showEventPage(c echo.Context) error {
@@ -138,27 +160,72 @@ const outcomesPageSize = 50
 // publishSample publishes a sample event of the chosen type in the chosen project, from the
 // events page, and shows who received it.
 func (s *Server) publishSample(c echo.Context) error {
+	out, ok, err := s.publishSampleEvent(c, c.FormValue("event"), c.FormValue("projectId"))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.setFlash(c, "bad", "Choose a project and an event type to publish a sample.")
+		return c.Redirect(http.StatusSeeOther, "/events")
+	}
+	return s.redirectWithFlash(c, "/events/"+out.ID, "Sample event published to "+plural(out.Deliveries, "webhook")+".")
+}
+
+// sendSample publishes, from a webhook's page, a sample event that the webhook receives, and
+// shows the page again with the delivery in its log.
+func (s *Server) sendSample(c echo.Context) error {
+	ctx := c.Request().Context()
+	w, err := s.webhookFor(ctx, currentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	event, project, err := s.sampleOf(ctx, w)
+	if err != nil {
+		return err
+	}
+	if project == nil || !w.Enabled {
+		s.setFlash(c, "bad", "This webhook can receive nothing right now, so no sample was sent.")
+		return c.Redirect(http.StatusSeeOther, "/webhooks/"+w.ID)
+	}
+	out, ok, err := s.publishSampleEvent(c, event, project.ID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.setFlash(c, "bad", "The sample could not be published.")
+		return c.Redirect(http.StatusSeeOther, "/webhooks/"+w.ID)
+	}
+	_, types, err := s.subscribableTypes(ctx)
+	if err != nil {
+		return err
+	}
+	others := ""
+	if out.Deliveries > 1 {
+		others = " It also went to " + plural(out.Deliveries-1, "other webhook") + " that listen to it."
+	}
+	return s.redirectWithFlash(c, "/webhooks/"+w.ID+"#delivery-log", "Sample “"+typeLabel(types, event)+"” in "+
+		project.Name+" ("+project.OrganizationName+") published: watch it arrive under Deliveries."+others)
+}
+
+// publishSampleEvent publishes a realistic sample of typ in projectID as the viewer; ok is
+// false when the viewer may not publish that.
+func (s *Server) publishSampleEvent(c echo.Context, typ, projectID string) (delivery.Published, bool, error) {
 	ctx := c.Request().Context()
 	u := currentUser(c)
 	types, access, err := s.publishContext(c)
 	if err != nil {
-		return err
+		return delivery.Published{}, false, err
 	}
-	typ, projectID := c.FormValue("event"), c.FormValue("projectId")
 	sample := delivery.SampleFor(typ)
 	fe := fieldErrors{}
 	in, err := s.checkEventBody(ctx, u, eventBody{Event: &typ, ProjectID: &projectID,
 		PreviousValue: sample.PreviousValue, CurrentValue: sample.CurrentValue}, "", types, access, map[string]store.Project{}, fe)
-	if err != nil {
-		return err
-	}
-	if len(fe) > 0 {
-		s.setFlash(c, "bad", "Choose a project and an event type to publish a sample.")
-		return c.Redirect(http.StatusSeeOther, "/events")
+	if err != nil || len(fe) > 0 {
+		return delivery.Published{}, false, err
 	}
 	out, _, err := s.opts.Engine.Publish(ctx, u.ID, []delivery.EventInput{in}, nil)
 	if err != nil {
-		return err
+		return delivery.Published{}, false, err
 	}
-	return s.redirectWithFlash(c, "/events/"+out[0].ID, "Sample event published to "+plural(out[0].Deliveries, "webhook")+".")
+	return out[0], true, nil
 }

@@ -428,6 +428,13 @@ func (s *Server) webhookPageData(c echo.Context, w store.Webhook) (views.Webhook
 		if d.Replayable, err = s.replayable(ctx, w); err != nil {
 			return d, err
 		}
+		event, project, err := s.sampleOf(ctx, w)
+		if err != nil {
+			return d, err
+		}
+		if project != nil {
+			d.Sample = &views.SampleOffer{Event: typeLabel(types, event), Project: project.Name + " (" + project.OrganizationName + ")"}
+		}
 	}
 	d.ReplayFrom = s.now().Add(-time.Hour).Format("2006-01-02T15:04")
 	return d, nil

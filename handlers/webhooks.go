@@ -196,6 +196,32 @@ func (s *Server) testProject(ctx context.Context, w store.Webhook) (*store.Proje
 	return &usable[0], nil
 }
 
+// defaultSampleEvent is the sample event type where a webhook listens to every type.
+const defaultSampleEvent = "TODO_CREATED"
+
+// sampleOf is a sample event that w receives: its first event type (defaultSampleEvent when
+// it listens to all) in the first project it selects that its owner can still use, or the
+// owner's first project when it selects all. The project is nil when w can receive nothing.
+func (s *Server) sampleOf(ctx context.Context, w store.Webhook) (string, *store.Project, error) {
+	event := defaultSampleEvent
+	if len(w.Events) > 0 {
+		event = w.Events[0]
+	}
+	if len(w.ProjectIDs) > 0 {
+		p, err := s.testProject(ctx, w)
+		return event, p, err
+	}
+	owner, err := s.store.UserByID(ctx, w.OwnerID)
+	if err != nil {
+		return event, nil, err
+	}
+	projects, err := s.visibleProjects(ctx, &owner, "")
+	if err != nil || len(projects) == 0 {
+		return event, nil, err
+	}
+	return event, &projects[0], nil
+}
+
 // unsavedWebhookID stands in the payload of a builder's Send test for a webhook not saved yet.
 const unsavedWebhookID = "wh_test"
 

@@ -384,3 +384,16 @@ func (s *Store) CountDisabledWebhooks(ctx context.Context) (int, error) {
 	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhooks WHERE enabled = 0`).Scan(&n)
 	return n, err
 }
+
+// NewestWebhook returns the webhook ownerID made last (ids grow with time), or ErrNotFound
+// when they have none.
+func (s *Store) NewestWebhook(ctx context.Context, ownerID string) (Webhook, error) {
+	w, err := scanWebhook(s.read.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks
+		WHERE owner_id = ? ORDER BY id DESC LIMIT 1`, ownerID))
+	if err != nil {
+		return w, err
+	}
+	hooks := []Webhook{w}
+	err = loadSelections(ctx, s.read, hooks)
+	return hooks[0], err
+}

@@ -744,7 +744,7 @@ func DeliveryLogBody(l DeliveryLog) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 60, "No deliveries yet. They appear here as soon as an event this webhook listens to is published; try “Send test” to check the URL meanwhile.")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 60, "No deliveries yet. They appear here as soon as an event this webhook listens to is published.")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
