@@ -128,7 +128,7 @@ func TestMailerTellsOwnerWhenWebhookIsSwitchedOff(t *testing.T) {
 		t.Errorf("envelope from %s to %s", msg.from, msg.to)
 	}
 	for _, want := range []string{"Subject: =?utf-8?q?", "Content-Type: text/plain; charset=utf-8",
-		"CRM <sync>", "5 attempts failed for TODO_MOVED: HTTP 500", "https://hooks.example.com/webhooks/" + w.ID} {
+		"CRM <sync>", "5 attempts failed for “Record moved to another list”: HTTP 500", "https://hooks.example.com/webhooks/" + w.ID} {
 		if !strings.Contains(msg.data, want) {
 			t.Errorf("message lacks %q:\n%s", want, msg.data)
 		}

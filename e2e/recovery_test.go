@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -75,7 +76,7 @@ func TestBrowserRecovery(t *testing.T) {
 	hookID := hook["id"].(string)
 
 	publish := func() string {
-		return api(http.MethodPost, "/events", map[string]any{"event": "TODO_CREATED", "projectId": project,
+		return api(http.MethodPost, "/events", map[string]any{"event": "TODO_CHECKLIST_ITEM_ASSIGNEE_REMOVED", "projectId": project,
 			"currentValue": map[string]any{"title": "Order more boxes"}}, http.StatusAccepted)["id"].(string)
 	}
 	first := publish()
@@ -88,9 +89,16 @@ func TestBrowserRecovery(t *testing.T) {
 		chromedp.Navigate(srv.base+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="attention-item"]`)),
 	)
-	if reason := text(t, ctx, `[data-testid="disabled-reason"]`); !strings.Contains(reason, "5 attempts failed") || !strings.Contains(reason, "HTTP 503") {
-		t.Errorf("the dashboard gives the reason %q", reason)
+	if reason := text(t, ctx, `[data-testid="disabled-reason"]`); !strings.Contains(reason, "5 attempts failed") || !strings.Contains(reason, "HTTP 503") ||
+		!strings.Contains(reason, "“Person unassigned from a checklist item”") {
+		t.Errorf("the dashboard gives the reason %q, want the event type's label", reason)
 	}
+	noAPINames(t, ctx, "TODO_CHECKLIST_ITEM_ASSIGNEE_REMOVED")
+	atPhoneWidth(t, ctx, func() {
+		if out := outsideItsBox(t, ctx, `[data-testid="disabled-reason"]`, `[data-testid="attention-item"]`); out != "" {
+			t.Errorf("at 375 px the switch-off reason sticks out of its card: %s", out)
+		}
+	})
 	if notice := text(t, ctx, `[data-testid="notice"]`); !strings.Contains(notice, "Warehouse sync") {
 		t.Errorf("the owner's notice reads %q", notice)
 	}
@@ -140,7 +148,7 @@ func TestBrowserRecovery(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`tr[data-testid="log-row"] a[href="`+href+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="response-body"]`)),
 	)
-	if body := text(t, ctx, `[data-testid="response-body"]`); !strings.Contains(body, `"thanks": "received TODO_CREATED"`) {
+	if body := text(t, ctx, `[data-testid="response-body"]`); !strings.Contains(body, `"thanks": "received TODO_CHECKLIST_ITEM_ASSIGNEE_REMOVED"`) {
 		t.Errorf("the attempt shows the answer %q", body)
 	}
 	if status := text(t, ctx, `[data-testid="attempt-status"]`); status != "HTTP 200" {
@@ -158,4 +166,50 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// noAPINames fails the test when the page shows a person any of the API names.
+func noAPINames(t *testing.T, ctx context.Context, names ...string) {
+	t.Helper()
+	shown, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if strings.Contains(shown, n) {
+			t.Errorf("the page %s shows the API name %s to people", location(ctx), n)
+		}
+	}
+}
+
+// atPhoneWidth runs check with the window 375 px wide (a small phone), then restores the
+// desktop window.
+func atPhoneWidth(t *testing.T, ctx context.Context, check func()) {
+	t.Helper()
+	do(t, ctx, "narrow the window to 375 px",
+		chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile, chromedp.EmulateTouch),
+		chromedp.Evaluate[chromedp.Void](`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))`, chromedp.EvalAwaitPromise),
+	)
+	defer do(t, ctx, "restore the desktop window", chromedp.EmulateViewport(1280, 800))
+	check()
+}
+
+// outsideItsBox says how far the element matching css sticks out of its nearest ancestor
+// matching box, or of the window, as a person sees it; "" when it fits.
+func outsideItsBox(t *testing.T, ctx context.Context, css, box string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const el = document.querySelector(`+jsString(css)+`);
+		if (!el) return "no element " + `+jsString(css)+`;
+		const r = el.getBoundingClientRect(), b = el.closest(`+jsString(box)+`).getBoundingClientRect();
+		const out = [];
+		if (r.right > b.right + 0.5) out.push((r.right - b.right).toFixed(0) + " px past its box's right edge");
+		if (r.right > innerWidth + 0.5) out.push((r.right - innerWidth).toFixed(0) + " px past the window");
+		if (el.scrollWidth > el.clientWidth + 1) out.push("its text is " + (el.scrollWidth - el.clientWidth) + " px wider than itself");
+		return out.join(", ");
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

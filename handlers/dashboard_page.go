@@ -68,6 +68,13 @@ func (s *Server) dashboard(c echo.Context) error {
 	if d.Notices, err = s.store.UnreadNotifications(ctx, u.ID); err != nil {
 		return err
 	}
+	_, types, err := s.subscribableTypes(ctx)
+	if err != nil {
+		return err
+	}
+	for i := range d.Notices {
+		d.Notices[i].Text = inWords(types, d.Notices[i].Text)
+	}
 	if u.IsAdmin() {
 		if err := s.installationCounts(ctx, &d); err != nil {
 			return err
@@ -110,7 +117,13 @@ func plural(n int, word string) string {
 }
 
 func (s *Server) attentionItem(c echo.Context, w store.Webhook) (views.AttentionItem, error) {
-	n, err := s.replayable(c.Request().Context(), w)
+	ctx := c.Request().Context()
+	_, types, err := s.subscribableTypes(ctx)
+	if err != nil {
+		return views.AttentionItem{}, err
+	}
+	w.DisabledReason = inWords(types, w.DisabledReason)
+	n, err := s.replayable(ctx, w)
 	return views.AttentionItem{Webhook: w, CSRF: csrfToken(c), Replayable: n}, err
 }
 

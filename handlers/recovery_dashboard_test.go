@@ -45,9 +45,10 @@ func TestRecoveryDashboard(t *testing.T) {
 		w := f.storedWebhook(t, busy.ID)
 		return w.ConsecutiveFailures == 1
 	})
-	wantReason := "5 attempts failed for TODO_DELETED: HTTP 500"
-	if !strings.Contains(off.DisabledReason, wantReason) {
-		t.Fatalf("switched off because %q, want %q", off.DisabledReason, wantReason)
+	// The stored reason (and the API's disabledReason) names the type for developers; pages
+	// name it for people.
+	if stored := "5 attempts failed for TODO_DELETED: HTTP 500"; !strings.Contains(off.DisabledReason, stored) {
+		t.Fatalf("switched off because %q, want %q", off.DisabledReason, stored)
 	}
 
 	mia := f.signedInAs(f.mia)
@@ -66,6 +67,7 @@ func TestRecoveryDashboard(t *testing.T) {
 	if n := recoveryStat(p, "stat-pending"); n != "1" {
 		t.Errorf("Mia's backlog %q, want 1 (the delivery waiting for its retry)", n)
 	}
+	wantReason := "5 attempts failed for “Record deleted”: HTTP 500"
 	items := recoveryByTestID(p, "attention-item")
 	if items.Length() != 1 {
 		t.Fatalf("Mia's needs-attention list has %d items, want 1: %q", items.Length(), recoveryText(p, "attention"))

@@ -390,6 +390,7 @@ func (s *Server) webhookPageData(c echo.Context, w store.Webhook) (views.Webhook
 		return views.WebhookPage{}, err
 	}
 	d := views.WebhookPage{Page: s.page(c, w.Name, "webhooks"), Webhook: w, CanEdit: true}
+	d.Webhook.DisabledReason = inWords(types, w.DisabledReason)
 	if w.OwnerID != viewer.ID {
 		owner, err := s.store.UserByID(ctx, w.OwnerID)
 		if err != nil {

@@ -98,6 +98,15 @@ func typeLabel(types map[string]store.EventType, name string) string {
 	return name
 }
 
+// inWords is a stored sentence meant for people (a switch-off reason, a notice) with the
+// event types it names by their API names shown by their labels.
+func inWords(types map[string]store.EventType, text string) string {
+	return delivery.NamesInWords(text, func(name string) (string, bool) {
+		t, ok := types[name]
+		return t.Label, ok
+	})
+}
+
 // checkWebhook validates a submitted webhook for its owner. Only the fields given are checked
 // when partial (an API PATCH).
 func (s *Server) checkWebhook(ctx context.Context, in webhookInput, owner store.User, partial bool, fe fieldErrors) error {
