@@ -99,9 +99,18 @@ func TestBrowserRecovery(t *testing.T) {
 			t.Errorf("at 375 px the switch-off reason sticks out of its card: %s", out)
 		}
 	})
-	if notice := text(t, ctx, `[data-testid="notice"]`); !strings.Contains(notice, "Warehouse sync") {
-		t.Errorf("the owner's notice reads %q", notice)
+	if got := offMessages(t, ctx); len(got) != 1 {
+		t.Errorf("the dashboard tells that Warehouse sync is off in %d places, want once (Needs attention): %q", len(got), got)
 	}
+	do(t, ctx, "open the switched-off webhook",
+		chromedp.Click(chromedp.Search(`//li[@data-testid="attention-item"]//a[normalize-space()="Warehouse sync"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="disabled-notice"]`)),
+	)
+	if got := offMessages(t, ctx); len(got) != 1 {
+		t.Errorf("the switched-off webhook's page tells that it is off in %d places, want once: %q", len(got), got)
+	}
+	noAPINames(t, ctx, "TODO_CHECKLIST_ITEM_ASSIGNEE_REMOVED")
+	do(t, ctx, "back to the dashboard", chromedp.Navigate(srv.base+"/"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="reenable"]`)))
 
 	healthy.Store(true)
 	do(t, ctx, "re-enable in place, sending what was missed",
@@ -134,10 +143,17 @@ func TestBrowserRecovery(t *testing.T) {
 	}
 	mu.Unlock()
 
+	do(t, ctx, "reload the dashboard", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid="all-good"]`)))
+	if got := offMessages(t, ctx); len(got) != 0 {
+		t.Errorf("back on, the dashboard still says it is off: %q", got)
+	}
 	do(t, ctx, "open the webhook's page",
-		chromedp.Click(chromedp.Search(`//li[@data-testid="attention-item"]//a[normalize-space()="Warehouse sync"]`)),
+		chromedp.Navigate(srv.base+"/webhooks/"+hookID),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="delivery-log"]`)),
 	)
+	if got := offMessages(t, ctx); len(got) != 0 {
+		t.Errorf("back on, the webhook's page still says it is off: %q", got)
+	}
 	var href string
 	waitFor(t, "a delivered row in the log", func() bool {
 		href, err = chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('tr[data-testid="log-row"]')]
@@ -212,4 +228,19 @@ func outsideItsBox(t *testing.T, ctx context.Context, css, box string) string {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// offMessages are the boxes on screen (notices, badges, state lines, list items) that tell a
+// person a webhook is off, outermost only.
+func offMessages(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+		const says = el => el.checkVisibility() && /switched off|still off|turned off|disabled/i.test(el.innerText);
+		const boxes = [...document.querySelectorAll('main .notice, main .badge, main .state-line, main li')].filter(says);
+		return boxes.filter(b => !boxes.some(o => o !== b && o.contains(b))).map(b => b.innerText.trim());
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }

@@ -65,15 +65,21 @@ func (s *Server) dashboard(c echo.Context) error {
 	if oldest != nil {
 		d.OldestDue = since(s.now().Sub(*oldest)) + " ago"
 	}
-	if d.Notices, err = s.store.UnreadNotifications(ctx, u.ID); err != nil {
+	notices, err := s.store.UnreadNotifications(ctx, u.ID)
+	if err != nil {
 		return err
 	}
 	_, types, err := s.subscribableTypes(ctx)
 	if err != nil {
 		return err
 	}
-	for i := range d.Notices {
-		d.Notices[i].Text = inWords(types, d.Notices[i].Text)
+	for _, n := range notices {
+		// A switch-off is told once, by Needs attention, for as long as the webhook is off
+		// (the notice is closed when it is back on).
+		if n.WebhookID == "" {
+			n.Text = inWords(types, n.Text)
+			d.Notices = append(d.Notices, n)
+		}
 	}
 	if u.IsAdmin() {
 		if err := s.installationCounts(ctx, &d); err != nil {
@@ -124,7 +130,7 @@ func (s *Server) attentionItem(c echo.Context, w store.Webhook) (views.Attention
 	}
 	w.DisabledReason = inWords(types, w.DisabledReason)
 	n, err := s.replayable(ctx, w)
-	return views.AttentionItem{Webhook: w, CSRF: csrfToken(c), Replayable: n}, err
+	return views.AttentionItem{Webhook: w, CSRF: csrfToken(c), Now: s.now(), Replayable: n}, err
 }
 
 func (s *Server) dismissNotification(c echo.Context) error {

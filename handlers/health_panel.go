@@ -30,13 +30,12 @@ func millis(ms *float64) string {
 	return fmt.Sprintf("%.0f ms", *ms)
 }
 
-// stateWords says how a webhook is doing, for people.
+// stateWords says how a webhook that is on is doing, for people; nothing for one that is
+// switched off, which its page's notice tells.
 func stateWords(w store.Webhook) (string, string) {
 	switch {
-	case !w.Enabled && w.Status == store.StatusUnhealthy:
-		return "Switched off after failing. Nothing is sent; matching events are kept to replay.", "bad"
 	case !w.Enabled:
-		return "Switched off. Nothing is sent; matching events are kept to replay.", "off"
+		return "", ""
 	case w.ConsecutiveFailures > 0:
 		return fmt.Sprintf("On, but failing: the last %d attempt(s) failed. Hookyard keeps retrying.", w.ConsecutiveFailures), "warn"
 	}

@@ -78,19 +78,15 @@ func TestRecoveryDashboard(t *testing.T) {
 	if reason := squash(items.Find(`[data-testid="disabled-reason"]`).Text()); !strings.Contains(reason, wantReason) {
 		t.Errorf("attention reason %q, want %q", reason, wantReason)
 	}
-	if btn := squash(items.Find(`[data-testid="reenable"]`).Text()); !strings.HasPrefix(btn, "Re-enable") {
+	if btn := squash(items.Find(`[data-testid="reenable"]`).Text()); !strings.HasPrefix(btn, "Turn back on") {
 		t.Errorf("attention item has no Re-enable button (%q)", btn)
 	}
-	notices := recoveryByTestID(p, "notice")
-	if notices.Length() != 1 {
-		t.Fatalf("Mia sees %d notices, want 1", notices.Length())
+	// The switch-off is told once: by Needs attention, not again by a notice.
+	if notices := recoveryByTestID(p, "notice"); notices.Length() != 0 {
+		t.Errorf("Mia sees the switch-off twice: besides Needs attention, notices %q", squash(notices.Text()))
 	}
-	if txt := squash(notices.Text()); !strings.Contains(txt, "Broken hook") || !strings.Contains(txt, wantReason) {
-		t.Errorf("notice %q does not name the webhook and the reason", txt)
-	}
-	action, _ := notices.Find("form").Attr("action")
-	if !strings.HasPrefix(action, "/notifications/") || !strings.HasSuffix(action, "/dismiss") {
-		t.Fatalf("notice's Dismiss posts to %q", action)
+	if txt := squash(items.Text()); !strings.Contains(txt, "Switched off just now") {
+		t.Errorf("attention item %q does not say when it was switched off", txt)
 	}
 
 	admin := f.signedInAs(f.admin)
@@ -128,22 +124,18 @@ func TestRecoveryDashboard(t *testing.T) {
 	if strings.Contains(p.Body, "Broken hook") || recoveryByTestID(p, "notice").Length() != 0 {
 		t.Errorf("Otto's dashboard shows Mia's webhook or notice")
 	}
-	// Otto cannot dismiss Mia's notice.
+	// The notice stays stored (unread) while the webhook is off; Otto cannot dismiss it.
+	notes, err := f.store.UnreadNotifications(t.Context(), f.mia.ID)
+	if err != nil || len(notes) != 1 || notes[0].WebhookID != broken.ID {
+		t.Fatalf("Mia's unread notices %+v (%v), want the one about Broken hook", notes, err)
+	}
+	action := "/notifications/" + notes[0].ID + "/dismiss"
 	wantPageStatus(t, otto.post(action, nil), http.StatusNotFound)
-	if n := recoveryByTestID(mia.get("/"), "notice").Length(); n != 1 {
-		t.Fatalf("after Otto's dismiss Mia sees %d notices, want 1", n)
-	}
-
-	// Mia dismisses it; it is gone, and cannot be dismissed twice.
 	wantSeeOther(t, mia.post(action, nil), "/")
-	p = mia.get("/")
-	if n := recoveryByTestID(p, "notice").Length(); n != 0 {
-		t.Errorf("after Dismiss Mia sees %d notices", n)
-	}
-	if recoveryByTestID(p, "attention-item").Length() != 1 {
+	wantPageStatus(t, mia.post(action, nil), http.StatusNotFound)
+	if recoveryByTestID(mia.get("/"), "attention-item").Length() != 1 {
 		t.Errorf("dismissing the notice removed the webhook from “needs attention”")
 	}
-	wantPageStatus(t, mia.post(action, nil), http.StatusNotFound)
 
 	// Someone with no webhooks is offered to create the first one.
 	nina := f.signedInAs(f.member("nina@example.com", "Nina New"))
@@ -179,8 +171,8 @@ func TestRecoveryDashboardReenableInPlace(t *testing.T) {
 
 	b := f.signedInAs(f.mia)
 	p := b.get("/")
-	if btn := squash(recoveryByTestID(p, "reenable").Text()); btn != "Re-enable and send 3 missed" {
-		t.Errorf("Re-enable button %q, want “Re-enable and send 3 missed”", btn)
+	if btn := squash(recoveryByTestID(p, "reenable").Text()); btn != "Turn back on and send 3 missed" {
+		t.Errorf("Turn back on button %q, want “Turn back on and send 3 missed”", btn)
 	}
 	path := "/webhooks/" + hook.ID + "/enable"
 	form := url.Values{"view": {"attention"}, "replay": {"1"}}
@@ -245,6 +237,13 @@ func TestRecoveryDashboardReenableInPlace(t *testing.T) {
 	p = b.get("/")
 	if recoveryByTestID(p, "attention-item").Length() != 0 || recoveryStat(p, "stat-off") != "0" {
 		t.Errorf("after Back on the dashboard still lists the webhook as off: %v", recoveryStats(p))
+	}
+	// What the switch-off notice told is over: it is closed, not left to go stale.
+	if notes, err := f.store.UnreadNotifications(t.Context(), f.mia.ID); err != nil || len(notes) != 0 {
+		t.Errorf("after Back on Mia still has unread notices %+v (%v)", notes, err)
+	}
+	if txt := squash(p.Doc.Find("main").Text()); strings.Contains(strings.ToLower(txt), "switched off:") {
+		t.Errorf("after Back on the dashboard still says it was switched off: %q", txt)
 	}
 }
 

@@ -179,15 +179,15 @@ func TestRecoveryRenderingSafety(t *testing.T) {
 		t.Errorf("event page payload %q does not show the value", got)
 	}
 
-	// A webhook named like markup, switched off: the dashboard notice and list escape it.
+	// A webhook named like markup, switched off: the dashboard's needs attention and list escape it.
 	rcv.answer(http.StatusInternalServerError, "<script>alert(4)</script>")
 	evil := f.createWebhook(t, f.miaToken, map[string]any{"name": `<script>alert(3)</script>`, "url": rcv.URL, "events": []string{"TODO_MOVED"}, "projectIds": []string{}})
 	f.recoveryPublish(t, f.adminToken, "TODO_MOVED", f.alpha.ID, nil)
 	f.recoveryWaitOff(t, evil.ID)
 	p = b.get("/")
 	noScript("the dashboard", p)
-	if txt := recoveryText(p, "notice"); !strings.Contains(txt, `<script>alert(3)</script>`) {
-		t.Errorf("notice %q does not name the webhook as text", txt)
+	if txt := recoveryText(p, "attention"); !strings.Contains(txt, `<script>alert(3)</script>`) {
+		t.Errorf("needs attention %q does not name the webhook as text", txt)
 	}
 	noScript("the webhook page", b.get("/webhooks/"+evil.ID))
 	failed := f.recoveryDeliveries(t, store.DeliveryFilter{WebhookID: evil.ID})

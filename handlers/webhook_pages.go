@@ -622,7 +622,7 @@ func (s *Server) replayPage(c echo.Context) error {
 
 func (s *Server) disableWebhookPage(c echo.Context) error {
 	return s.webhookAction(c, func(ctx context.Context, w store.Webhook, d *views.WebhookPage) (store.Webhook, error) {
-		d.Flash = views.Flash{Kind: "ok", Text: "Turned off. Events that match it are kept as missed, so you can replay them after turning it back on."}
+		// No flash: the page's switched-off notice says what this did.
 		return s.store.DisableWebhook(ctx, w.ID, w.Status, "Turned off by "+currentUser(c).Name+".")
 	})
 }

@@ -307,6 +307,9 @@ func (s *Store) writtenWebhook(ctx context.Context, id string) (Webhook, error) 
 // off first so that nothing new is added meanwhile.
 func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
 	defer s.changedWebhook(id)
+	if err := closeNotices(ctx, s.write, id, s.nowMS()); err != nil {
+		return err
+	}
 	if err := checkAffected(s.write.ExecContext(ctx, `UPDATE webhooks SET enabled = 0,
 		disabled_reason = 'Being deleted.', disabled_at = COALESCE(disabled_at, ?) WHERE id = ?`, s.nowMS(), id)); err != nil {
 		return err
@@ -358,12 +361,28 @@ func (s *Store) DisableWebhook(ctx context.Context, id string, status WebhookSta
 // EnableWebhook turns a webhook back on as healthy.
 func (s *Store) EnableWebhook(ctx context.Context, id string) (Webhook, error) {
 	defer s.changedWebhook(id)
-	// It is switched on after a successful health check, so the failure streak is over.
-	if err := checkAffected(s.write.ExecContext(ctx, `UPDATE webhooks SET enabled = 1, status = 'HEALTHY',
-		disabled_reason = '', disabled_at = NULL, consecutive_failures = 0, updated_at = ? WHERE id = ?`, s.nowMS(), id)); err != nil {
+	now := s.nowMS()
+	err := s.WithTx(ctx, func(tx *Tx) error {
+		// It is switched on after a successful health check, so the failure streak is over.
+		if err := checkAffected(tx.ExecContext(ctx, `UPDATE webhooks SET enabled = 1, status = 'HEALTHY',
+			disabled_reason = '', disabled_at = NULL, consecutive_failures = 0, updated_at = ? WHERE id = ?`, now, id)); err != nil {
+			return err
+		}
+		return closeNotices(ctx, tx, id, now)
+	})
+	if err != nil {
 		return Webhook{}, err
 	}
 	return s.writtenWebhook(ctx, id)
+}
+
+// closeNotices marks the notices about a webhook read: what they told (it was switched off)
+// is over once it is back on or gone.
+func closeNotices(ctx context.Context, q interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, webhookID string, now int64) error {
+	_, err := q.ExecContext(ctx, `UPDATE notifications SET read_at = ? WHERE webhook_id = ? AND read_at IS NULL`, now, webhookID)
+	return err
 }
 
 // RotateSecret makes newSecret the signing secret; the old one keeps signing until keepOld ends.
