@@ -244,3 +244,65 @@ func offMessages(t *testing.T, ctx context.Context) []string {
 	}
 	return got
 }
+
+// TestBrowserHealthAfterReenable turns a switched-off webhook back on from its page, with no
+// event since, and reads its health as a person would: it says the health check passed and
+// when, counts it, and shows no "Never" or old error beside "on".
+func TestBrowserHealthAfterReenable(t *testing.T) {
+	ctx := newTab(t)
+	srv := startServer(t, tourServerFlags...)
+	var healthy atomic.Bool
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if !healthy.Load() {
+			w.WriteHeader(http.StatusBadGateway)
+		}
+	}))
+	defer recv.Close()
+	setupAdmin(t, ctx, srv)
+	api := newAPIClient(srv.base, browserToken(t, ctx, srv, "platform"))
+	var hook, project struct{ ID string }
+	var projects struct{ Data []struct{ ID string } }
+	api.mustCall(t, http.MethodGet, "/projects", nil, &projects, http.StatusOK)
+	project.ID = projects.Data[0].ID
+	api.mustCall(t, http.MethodPost, "/webhooks", map[string]any{"name": "Billing export", "url": recv.URL,
+		"events": []string{"TODO_CREATED"}, "projectIds": []string{project.ID}}, &hook, http.StatusCreated)
+	api.mustCall(t, http.MethodPost, "/events", map[string]any{"event": "TODO_CREATED", "projectId": project.ID}, nil, http.StatusAccepted)
+	waitFor(t, "the webhook to be switched off", func() bool {
+		var w struct{ Enabled bool }
+		api.mustCall(t, http.MethodGet, "/webhooks/"+hook.ID, nil, &w, http.StatusOK)
+		return !w.Enabled
+	})
+
+	healthy.Store(true)
+	do(t, ctx, "turn it back on from its page",
+		chromedp.Navigate(srv.base+"/webhooks/"+hook.ID),
+		chromedp.Click(button("Check the URL and turn back on")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="state-words"]`)),
+	)
+	if got := text(t, ctx, `[data-testid="state-words"]`); !strings.Contains(got, "health check passed just now") {
+		t.Errorf("back on, the health panel says %q, want when the health check passed", got)
+	}
+	if got := text(t, ctx, `[data-testid="last-success"]`); got == "Never" || !strings.Contains(got, "health check") {
+		t.Errorf("back on, the last success reads %q", got)
+	}
+	if got := text(t, ctx, `[data-testid="rate-24h"]`); got == "0%" {
+		t.Errorf("back on, the success rate reads %q: the passed health check is not counted", got)
+	}
+	if visible(t, ctx, `[data-testid="last-error"]`) {
+		t.Errorf("back on, the page still shows the last error %q", text(t, ctx, `[data-testid="last-error"]`))
+	}
+	if got := offMessages(t, ctx); len(got) != 0 {
+		t.Errorf("back on, the page still says it is off: %q", got)
+	}
+}
+
+// visible reports, without waiting, whether an element matching css is on screen.
+func visible(t *testing.T, ctx context.Context, css string) bool {
+	t.Helper()
+	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector(`+jsString(css)+`)?.checkVisibility() ?? false`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}

@@ -248,7 +248,8 @@ func TestRecoveryDashboardReenableInPlace(t *testing.T) {
 }
 
 // A webhook switched back on after a passing health check is working again: the dashboard
-// counts it as working, and its page says so.
+// counts it as working, and its page's health agrees with itself — the check counts as the
+// latest success, its page says when it passed, and the error it overcame is not shown as news.
 func TestRecoveryReenabledWebhookCountsAsWorking(t *testing.T) {
 	f := newWebhookFixture(t, allowPrivate)
 	rcv := newReceiver(t, http.StatusInternalServerError, "down")
@@ -264,10 +265,34 @@ func TestRecoveryReenabledWebhookCountsAsWorking(t *testing.T) {
 		t.Errorf("dashboard after a passing re-enable: working/failing/off %v, want 1/0/0", got)
 	}
 	p = b.get("/webhooks/" + hook.ID)
-	if words := recoveryText(p, "state-words"); words != "On and working." {
-		t.Errorf("webhook page after a passing re-enable says %q (badge %q), want “On and working.”", words, recoveryText(p, "state"))
+	if words := recoveryText(p, "state-words"); !strings.HasPrefix(words, "Back on: the health check passed just now (HTTP 200).") {
+		t.Errorf("webhook page after a passing re-enable says %q, want “Back on: the health check passed just now (HTTP 200).”", words)
 	}
 	if n := recoveryText(p, "consecutive"); n != "0" {
 		t.Errorf("failures in a row after a passing health check: %s, want 0", n)
+	}
+	// Five failed attempts and the passed check.
+	if rate := recoveryText(p, "rate-24h"); rate != "17%" {
+		t.Errorf("success in 24 h after a passing health check: %s, want 17%% (1 of 6)", rate)
+	}
+	if last := recoveryText(p, "last-success"); last == "Never" || !strings.HasSuffix(last, "(the health check)") {
+		t.Errorf("last success after a passing health check: %q, want its time, marked as the health check", last)
+	}
+	if recoveryByTestID(p, "last-error").Length() != 0 {
+		t.Errorf("after a passing health check the page still shows the last error %q as news", recoveryText(p, "last-error"))
+	}
+
+	// The next delivery that succeeds is the latest success.
+	f.recoveryPublish(t, f.adminToken, "TODO_MOVED", f.alpha.ID, nil)
+	recoveryWait(t, "the delivery to succeed", func() bool {
+		return f.storedWebhook(t, hook.ID).LastSuccessAt.After(*f.storedWebhook(t, hook.ID).LastFailureAt) &&
+			len(f.recoveryDeliveries(t, store.DeliveryFilter{WebhookID: hook.ID, Status: store.DeliverySucceeded})) == 1
+	})
+	p = b.get("/webhooks/" + hook.ID)
+	if words := recoveryText(p, "state-words"); words != "On and working." {
+		t.Errorf("after a delivery succeeded the page says %q, want “On and working.”", words)
+	}
+	if last := recoveryText(p, "last-success"); strings.Contains(last, "health check") {
+		t.Errorf("after a delivery succeeded the last success reads %q, still the health check", last)
 	}
 }

@@ -556,11 +556,10 @@ func (s *Server) enableWebhookPage(c echo.Context) error {
 		return s.enableFromDashboard(c)
 	}
 	return s.webhookAction(c, func(ctx context.Context, w store.Webhook, d *views.WebhookPage) (store.Webhook, error) {
+		// No flash either way: the health panel says it is back on and when the check passed,
+		// or the switched-off notice says why it stays off.
 		w, res, err := s.enableWebhook(ctx, w)
 		d.Enable = res
-		if err == nil && res.OK {
-			d.Flash = views.Flash{Kind: "ok", Text: "The URL answered the health check, so the webhook is on again."}
-		}
 		return w, err
 	})
 }

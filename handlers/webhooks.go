@@ -280,7 +280,8 @@ func (s *Server) enableWebhook(ctx context.Context, w store.Webhook) (store.Webh
 	if !res.OK {
 		return w, res, nil
 	}
-	w, err := s.store.EnableWebhook(ctx, w.ID)
+	w, err := s.store.EnableAfterHealthCheck(ctx, w.ID, store.HealthCheck{PassedAt: s.now(), StatusCode: res.StatusCode,
+		Duration: time.Duration(res.DurationMS) * time.Millisecond})
 	return w, res, err
 }
 

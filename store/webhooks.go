@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -360,6 +361,24 @@ func (s *Store) DisableWebhook(ctx context.Context, id string, status WebhookSta
 
 // EnableWebhook turns a webhook back on as healthy.
 func (s *Store) EnableWebhook(ctx context.Context, id string) (Webhook, error) {
+	return s.enable(ctx, id, nil)
+}
+
+// HealthCheck is a health check that passed: the request that let a webhook back on.
+type HealthCheck struct {
+	PassedAt   time.Time
+	StatusCode int
+	Duration   time.Duration
+}
+
+// EnableAfterHealthCheck switches a webhook back on after check passed, and counts the check
+// as the webhook's latest success, in its figures of the hour too, so that its health does
+// not read "never succeeded" beside "on".
+func (s *Store) EnableAfterHealthCheck(ctx context.Context, id string, check HealthCheck) (Webhook, error) {
+	return s.enable(ctx, id, &check)
+}
+
+func (s *Store) enable(ctx context.Context, id string, check *HealthCheck) (Webhook, error) {
 	defer s.changedWebhook(id)
 	now := s.nowMS()
 	err := s.WithTx(ctx, func(tx *Tx) error {
@@ -368,12 +387,42 @@ func (s *Store) EnableWebhook(ctx context.Context, id string) (Webhook, error) {
 			disabled_reason = '', disabled_at = NULL, consecutive_failures = 0, updated_at = ? WHERE id = ?`, now, id)); err != nil {
 			return err
 		}
+		if check != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET last_success_at = ? WHERE id = ?`, ms(check.PassedAt), id); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO health_checks (webhook_id, passed_at, status_code, duration_us)
+				VALUES (?, ?, ?, ?) ON CONFLICT (webhook_id) DO UPDATE SET passed_at = excluded.passed_at,
+				status_code = excluded.status_code, duration_us = excluded.duration_us`,
+				id, ms(check.PassedAt), check.StatusCode, check.Duration.Microseconds()); err != nil {
+				return err
+			}
+			h := HourStats{Hour: check.PassedAt.UTC().Truncate(time.Hour), Attempts: 1, Latency: newHistogram()}
+			h.Latency.Add(check.Duration)
+			if err := addHour(ctx, tx, id, h); err != nil {
+				return err
+			}
+		}
 		return closeNotices(ctx, tx, id, now)
 	})
 	if err != nil {
 		return Webhook{}, err
 	}
 	return s.writtenWebhook(ctx, id)
+}
+
+// LastHealthCheck returns the health check that last switched the webhook back on, or nil
+// when none did.
+func (s *Store) LastHealthCheck(ctx context.Context, webhookID string) (*HealthCheck, error) {
+	var passed, took int64
+	var c HealthCheck
+	err := s.read.QueryRowContext(ctx, `SELECT passed_at, status_code, duration_us FROM health_checks WHERE webhook_id = ?`,
+		webhookID).Scan(&passed, &c.StatusCode, &took)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	c.PassedAt, c.Duration = fromMS(passed), time.Duration(took)*time.Microsecond
+	return &c, err
 }
 
 // closeNotices marks the notices about a webhook read: what they told (it was switched off)

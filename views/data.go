@@ -87,9 +87,9 @@ func when(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") }
 // whenExact formats a time to the second, for logs: "28 Nov 2026, 14:05:09 UTC".
 func whenExact(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04:05 UTC") }
 
-// ago says how long before now t was, roughly, for lists: "just now", "3 min ago",
+// AgoText says how long before now t was, roughly, for lists: "just now", "3 min ago",
 // "5 hours ago", "2 days ago"; past a week, the date.
-func ago(now, t time.Time) string {
+func AgoText(now, t time.Time) string {
 	d := now.Sub(t)
 	switch {
 	case d < time.Minute:
