@@ -29,7 +29,7 @@ func TestScreenshots(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ctx := newTab(t) // first: skips before starting anything when Chromium is missing
+	ctx := newTabWithin(t, tourTimeout) // first: skips before starting anything when Chromium is missing
 	srv := startServer(t, tourServerFlags...)
 	tour(t, ctx, srv, func(name string) {
 		t.Helper()

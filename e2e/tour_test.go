@@ -167,7 +167,7 @@ func tour(t *testing.T, ctx context.Context, srv *server, visit func(name string
 	do(t, ctx, "turn Warehouse sync back on",
 		chromedp.Navigate(srv.base+"/webhooks/"+warehouse.ID),
 		chromedp.Click(button("Check the URL and turn back on")),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="state-words"]`)),
 	)
 	visit("webhook-back-on")
 

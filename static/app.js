@@ -87,7 +87,21 @@ function setupChoices(root) {
     list.querySelectorAll("[data-group-toggle]").forEach(syncGroup);
   });
 }
+// The top navigation folds behind the Menu button on phones.
+function setupMenu() {
+  var bar = document.querySelector(".topbar");
+  var btn = bar && bar.querySelector("[data-menu-button]");
+  if (!btn || bar.dataset.ready) return;
+  bar.dataset.ready = "1";
+  bar.classList.add("folding");
+  btn.hidden = false;
+  btn.addEventListener("click", function () {
+    var open = bar.classList.toggle("open");
+    btn.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+}
 function setupPage() {
+  setupMenu();
   document.querySelectorAll("form#builder").forEach(setupChoices);
 }
 document.addEventListener("DOMContentLoaded", setupPage);
