@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
 // TestBrowserRecovery follows a webhook that fails until Hookyard switches it off, then a
@@ -170,6 +171,61 @@ func TestBrowserRecovery(t *testing.T) {
 	if status := text(t, ctx, `[data-testid="attempt-status"]`); status != "HTTP 200" {
 		t.Errorf("the attempt's status reads %q", status)
 	}
+	// What the page shows as sent passes a receiver's signature check (the Standard Webhooks
+	// library, not Hookyard's code).
+	body, shown := sentAsShown(t, ctx)
+	wh, err := standardwebhooks.NewWebhook(hook["secret"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wh.Verify(body, shown); err != nil {
+		t.Errorf("the body and headers the delivery page shows do not verify: %v\nheaders %v\nbody %s", err, shown, body)
+	}
+
+	// The first event's delivery failed five times alike: one panel, and a link to the replay
+	// that delivered it.
+	failedDelivery := ""
+	for _, d := range api(http.MethodGet, "/webhooks/"+hookID+"/deliveries?status=failed", nil, http.StatusOK)["data"].([]any) {
+		if d := d.(map[string]any); d["eventId"] == first {
+			failedDelivery = d["id"].(string)
+		}
+	}
+	if failedDelivery == "" {
+		t.Fatalf("no failed delivery of the first event %s", first)
+	}
+	do(t, ctx, "open it",
+		chromedp.Navigate(srv.base+"/deliveries/"+failedDelivery),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="attempt"]`)),
+	)
+	if panels, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('[data-testid="attempt"]')].filter(p => p.checkVisibility()).map(p => p.querySelector('h2').innerText)`)); err != nil || len(panels) != 1 || !strings.HasPrefix(panels[0], "Attempts 1–5") {
+		t.Errorf("the failed delivery shows the attempt panels %q (%v), want one for attempts 1–5", panels, err)
+	}
+	do(t, ctx, "follow the link to the replay that delivered it",
+		chromedp.Click(chromedp.CSS(`[data-testid="delivered-later"] a`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="original"]`)),
+	)
+	if got := text(t, ctx, `[data-testid="delivery-summary"]`); !strings.Contains(got, "Delivered") {
+		t.Errorf("the replay's page reads %q, want Delivered", got)
+	}
+}
+
+// sentAsShown reads what the delivery page says was sent: the body, byte for byte as the page
+// holds it, and the headers of its table.
+func sentAsShown(t *testing.T, ctx context.Context) ([]byte, http.Header) {
+	t.Helper()
+	body, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('[data-testid="payload"]').textContent`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](`[...document.querySelectorAll('section[aria-labelledby="payload-h"] table.headers tr')].map(tr => [tr.querySelector('th').innerText, tr.querySelector('td').innerText])`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{}
+	for _, r := range rows {
+		h.Set(r[0], r[1])
+	}
+	return []byte(body), h
 }
 
 // waitFor polls cond for up to 10 s.

@@ -1,9 +1,12 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
+	"slices"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,7 +22,7 @@ func (s *Server) showDelivery(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := s.deliveryPayload(ctx, d, w)
+	ev, err := s.store.Event(ctx, d.EventID)
 	if err != nil {
 		return err
 	}
@@ -31,15 +34,109 @@ func (s *Server) showDelivery(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page := views.DeliveryPage{Page: s.page(c, "Delivery", "webhooks"), Webhook: w, Delivery: d,
-		EventLabel: typeLabel(types, d.EventType), Payload: views.ShowJSON(body, views.MaxShownBytes, deliveryPayloadURL(d.ID))}
-	for _, a := range attempts {
-		page.Attempts = append(page.Attempts, views.AttemptView{Attempt: a,
-			RequestHeaders:  views.ShowHeaders(a.RequestHeaders, attemptPartURL(a, "request-headers")),
-			ResponseHeaders: views.ShowHeaders(a.ResponseHeaders, attemptPartURL(a, "response-headers")),
-			ResponseBody:    views.ShowJSON([]byte(a.ResponseBody), views.MaxShownBytes, attemptPartURL(a, "response-body"))})
+	page := views.DeliveryPage{Page: s.page(c, "Delivery", "webhooks"), Webhook: w, Delivery: d, Event: ev,
+		EventLabel: typeLabel(types, d.EventType), Project: "a deleted project"}
+	if p, err := s.store.Project(ctx, ev.ProjectID); err == nil {
+		page.Project = p.Name + " (" + p.OrganizationName + ")"
+	}
+	sent, by, err := s.sentBody(ctx, d, w, attempts)
+	if err != nil {
+		return err
+	}
+	page.Rebuilt, page.SentBy = by == nil || by.RequestBody == nil, 0
+	if by != nil {
+		page.SentBy = by.Number
+		page.SentHeaders = views.ShowHeaders(by.RequestHeaders, attemptPartURL(*by, "request-headers"))
+	}
+	page.Sent = views.ShowExact(sent, views.MaxShownBytes, deliveryPayloadURL(d.ID))
+	page.SentReadable = views.ShowJSON(sent, views.MaxShownBytes, deliveryPayloadURL(d.ID))
+	page.Attempts = attemptViews(attempts, sent)
+	if err := s.relatedDeliveries(ctx, &page); err != nil {
+		return err
 	}
 	return s.render(c, http.StatusOK, views.Delivery(page))
+}
+
+// sentBody is what the delivery's latest attempt sent, with that attempt; for a delivery
+// whose attempts did not keep it (or that has none yet), the body as it would be built now.
+func (s *Server) sentBody(ctx context.Context, d store.Delivery, w store.Webhook, attempts []store.Attempt) ([]byte, *store.Attempt, error) {
+	if n := len(attempts); n > 0 {
+		last := &attempts[n-1]
+		if last.RequestBody != nil {
+			return last.RequestBody, last, nil
+		}
+		body, err := s.deliveryPayload(ctx, d, w)
+		return body, last, err
+	}
+	body, err := s.deliveryPayload(ctx, d, w)
+	return body, nil, err
+}
+
+// attemptViews shows attempts newest first, each run of failed attempts that sent the same
+// body and got the same answer as one.
+func attemptViews(attempts []store.Attempt, shown []byte) []views.AttemptView {
+	var out []views.AttemptView
+	for i, a := range attempts {
+		if i > 0 && !a.OK {
+			prev := &out[len(out)-1]
+			if p := prev.Attempt; !p.OK && p.StatusCode == a.StatusCode && p.Error == a.Error &&
+				p.ResponseBody == a.ResponseBody && bytes.Equal(p.RequestBody, a.RequestBody) {
+				prev.Attempt, prev.Times = a, append(prev.Times, a.StartedAt)
+				prev.RequestHeaders = views.ShowHeaders(a.RequestHeaders, attemptPartURL(a, "request-headers"))
+				prev.ResponseHeaders = views.ShowHeaders(a.ResponseHeaders, attemptPartURL(a, "response-headers"))
+				continue
+			}
+		}
+		v := views.AttemptView{Attempt: a, First: a.Number, Times: []time.Time{a.StartedAt},
+			RequestHeaders:  views.ShowHeaders(a.RequestHeaders, attemptPartURL(a, "request-headers")),
+			ResponseHeaders: views.ShowHeaders(a.ResponseHeaders, attemptPartURL(a, "response-headers")),
+			ResponseBody:    views.ShowJSON([]byte(a.ResponseBody), views.MaxShownBytes, attemptPartURL(a, "response-body"))}
+		if a.RequestBody != nil && !bytes.Equal(a.RequestBody, shown) {
+			b := views.ShowExact(a.RequestBody, views.MaxShownBytes, attemptPartURL(a, "request-body"))
+			v.RequestBody = &b
+		}
+		out = append(out, v)
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// relatedDeliveries finds the other deliveries of the same event to the same webhook: the one
+// this is a resend or replay of, and a later one that succeeded where this one did not.
+func (s *Server) relatedDeliveries(ctx context.Context, page *views.DeliveryPage) error {
+	all, err := s.store.DeliveriesOfEvent(ctx, page.Delivery.EventID, page.Delivery.WebhookID)
+	if err != nil {
+		return err
+	}
+	kind := func(d store.Delivery) string {
+		switch {
+		case d.ResendOf != "":
+			return "resend"
+		case len(all) > 0 && d.ID != all[0].ID:
+			return "replay"
+		}
+		return "first delivery"
+	}
+	if page.Delivery.ResendOf != "" || (len(all) > 0 && all[0].ID != page.Delivery.ID) {
+		page.Kind = kind(page.Delivery)
+		original := all[0]
+		for _, d := range all {
+			if d.ID == page.Delivery.ResendOf {
+				original = d
+			}
+		}
+		page.Original = &views.DeliveryLink{Delivery: original, Kind: kind(original)}
+	}
+	if page.Delivery.Status == store.DeliverySucceeded {
+		return nil
+	}
+	for _, d := range all {
+		if store.MadeAfter(d.ID, page.Delivery.ID) && d.Status == store.DeliverySucceeded {
+			page.Delivered = &views.DeliveryLink{Delivery: d, Kind: kind(d)}
+			break
+		}
+	}
+	return nil
 }
 
 func (s *Server) resendPage(c echo.Context) error {

@@ -854,15 +854,15 @@ func DeliveryLogBody(l DeliveryLog) templ.Component {
 						return templ_7745c5c3_Err
 					}
 				}
-				if r.Delivery.LastError != "" && r.Delivery.Status != store.DeliverySucceeded {
+				if e := errorBesides(r.Delivery.LastStatusCode, r.Delivery.LastError); e != "" && r.Delivery.Status != store.DeliverySucceeded {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 73, "<span class=\"muted\">")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var43 string
-					templ_7745c5c3_Var43, templ_7745c5c3_Err = templ.JoinStringErrs(r.Delivery.LastError)
+					templ_7745c5c3_Var43, templ_7745c5c3_Err = templ.JoinStringErrs(e)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/health.templ`, Line: 205, Col: 51}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/health.templ`, Line: 205, Col: 32}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var43))
 					if templ_7745c5c3_Err != nil {
