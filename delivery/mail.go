@@ -38,6 +38,13 @@ func (m *Mailer) WebhooksDisabled(ctx context.Context, ids []string) {
 	if m == nil {
 		return
 	}
+	labels := map[string]string{}
+	if types, err := m.store.ListEventTypes(ctx); err == nil {
+		for _, t := range types {
+			labels[t.Name] = t.Label
+		}
+	}
+	label := func(name string) (string, bool) { l, ok := labels[name]; return l, ok }
 	for _, id := range ids {
 		w, err := m.store.Webhook(ctx, id)
 		if err != nil {
@@ -53,7 +60,7 @@ func (m *Mailer) WebhooksDisabled(ctx context.Context, ids []string) {
 		body := fmt.Sprintf("Hello %s,\r\n\r\nHookyard switched off your webhook “%s” (%s) because its deliveries kept failing:\r\n\r\n  %s\r\n\r\n"+
 			"Nothing is lost: events that match it are kept. When the receiver works again, open\r\n\r\n  %s/webhooks/%s\r\n\r\n"+
 			"and choose “Check the URL and turn back on”, then replay what it missed.\r\n\r\n— Hookyard\r\n",
-			owner.Name, w.Name, w.URL, w.DisabledReason, m.baseURL, w.ID)
+			owner.Name, w.Name, w.URL, NamesInWords(w.DisabledReason, label), m.baseURL, w.ID)
 		if err := m.send(ctx, owner.Email, subject, body); err != nil {
 			m.log.Error("mail: send notice", "webhook", id, "err", err)
 		}

@@ -155,7 +155,7 @@ func TestMailerTellsOwnerWhenWebhookIsSwitchedOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"CRM <sync>", "5 attempts failed for TODO_MOVED: HTTP 500", "https://hooks.example.com/webhooks/" + w.ID} {
+	for _, want := range []string{"CRM <sync>", "5 attempts failed for “Record moved to another list”: HTTP 500", "https://hooks.example.com/webhooks/" + w.ID} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("message lacks %q:\n%s", want, text)
 		}

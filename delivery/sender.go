@@ -96,6 +96,7 @@ func (e *Engine) attempt(j job) signal {
 		Duration: res.Duration, RequestHeaders: res.RequestHeaders, StatusCode: res.StatusCode,
 		ResponseHeaders: res.ResponseHeaders, ResponseBody: string(res.ResponseBody), Truncated: res.Truncated,
 		Error: res.Error, OK: res.OK(), HeadersTruncated: res.HeadersTruncated,
+		RequestBody: body,
 	}, Created: ev.CreatedAt, Status: v.status, DisableReason: v.disableReason}
 	if v.status == store.DeliveryPending {
 		next := e.retry.Next(j.attempt, res.RetryAfter, res.StartedAt.Add(res.Duration))

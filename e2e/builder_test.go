@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // TestBrowserWebhookBuilder builds "record created, moved or commented on, in two projects of
@@ -126,4 +127,115 @@ func waitSummary(t *testing.T, ctx context.Context, wants ...string) string {
 	}
 	t.Fatalf("the summary never said all of %q; it reads %q", wants, last)
 	return ""
+}
+
+// TestBrowserBuilderFilters types into "Find a project" and "Find an event" and checks what a
+// person sees: only the matching boxes (and the groups that hold them) are on screen, "Select
+// all" ticks only those, and the group's own box says so honestly, also once the filter is
+// cleared again.
+func TestBrowserBuilderFilters(t *testing.T) {
+	ctx := newTab(t)
+	srv := startServer(t)
+	setupAdmin(t, ctx, srv)
+	do(t, ctx, "open the builder",
+		chromedp.Navigate(srv.base+"/webhooks/new"),
+		chromedp.WaitVisible(inputLabelled("Find a project")),
+	)
+
+	do(t, ctx, "find a project", chromedp.SendKeys(inputLabelled("Find a project"), "mo"))
+	if got, want := shownChoices(t, ctx, "projectIds"), []string{"Mobile app", "Office move"}; !slices.Equal(got, want) {
+		t.Errorf("after typing “mo” the projects on screen are %q, want %q", got, want)
+	}
+	if shownGroup(t, ctx, "Globex") {
+		t.Errorf("Globex is still on screen although none of its projects matches “mo”")
+	}
+	do(t, ctx, "select all shown in Acme", chromedp.Click(selectAllIn("Acme")))
+	if got, want := tickedChoices(t, ctx, "projectIds"), []string{"Mobile app"}; !slices.Equal(got, want) {
+		t.Errorf("after “Select all” in Acme the ticked projects are %q, want only the one shown, %q", got, want)
+	}
+	if got := groupBox(t, ctx, "Acme"); got != "ticked" {
+		t.Errorf("Acme's select-all box is %s after ticking every project shown, want ticked", got)
+	}
+	do(t, ctx, "clear the project filter", chromedp.SendKeys(inputLabelled("Find a project"), strings.Repeat(kb.Backspace, 2)))
+	if got := len(shownChoices(t, ctx, "projectIds")); got != 8 {
+		t.Errorf("with the filter cleared %d projects are on screen, want all 8", got)
+	}
+	if got := groupBox(t, ctx, "Acme"); got != "partly ticked" {
+		t.Errorf("Acme's select-all box is %s with 1 of its 3 projects ticked, want partly ticked", got)
+	}
+
+	do(t, ctx, "find an event", chromedp.SendKeys(inputLabelled("Find an event"), "comment"))
+	shown := shownChoices(t, ctx, "events")
+	if len(shown) == 0 || slices.ContainsFunc(shown, func(s string) bool { return !strings.Contains(strings.ToLower(s), "comment") }) {
+		t.Errorf("after typing “comment” the events on screen are %q, want only comment events", shown)
+	}
+	if slices.Contains(shown, "Record created") {
+		t.Errorf("“Record created” is still on screen under the filter “comment”")
+	}
+	do(t, ctx, "select all shown in Comments", chromedp.Click(selectAllIn("Comments")))
+	if got := tickedChoices(t, ctx, "events"); !slices.Equal(got, shown) {
+		t.Errorf("after “Select all” the ticked events are %q, want exactly those shown, %q", got, shown)
+	}
+	if got := groupBox(t, ctx, "Comments"); got != "ticked" {
+		t.Errorf("the Comments select-all box is %s after ticking every event shown, want ticked", got)
+	}
+	waitSummary(t, ctx, "“Comment added”", "Mobile app (Acme)")
+}
+
+// shownChoices are the labels of the boxes named name that a person can see, in page order.
+func shownChoices(t *testing.T, ctx context.Context, name string) []string {
+	t.Helper()
+	return choices(t, ctx, name, "b.closest('label').checkVisibility()")
+}
+
+// tickedChoices are the labels of the ticked boxes named name, sorted.
+func tickedChoices(t *testing.T, ctx context.Context, name string) []string {
+	t.Helper()
+	return choices(t, ctx, name, "b.checked")
+}
+
+func choices(t *testing.T, ctx context.Context, name, keep string) []string {
+	t.Helper()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('input[name="`+name+`"]')]
+		.filter(b => `+keep+`).map(b => b.closest('label').innerText.split('\n')[0].trim())`))
+	if err != nil {
+		t.Fatalf("read the %s boxes: %v", name, err)
+	}
+	return got
+}
+
+// shownGroup reports whether the group whose heading starts with legend is on screen.
+func shownGroup(t *testing.T, ctx context.Context, legend string) bool {
+	t.Helper()
+	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`[...document.querySelectorAll('fieldset')]
+		.some(f => f.querySelector('legend')?.innerText.trim().startsWith(`+jsString(legend)+`) && f.checkVisibility())`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
+
+// selectAllIn is the "Select all" box of the group headed legend.
+func selectAllIn(legend string) chromedp.Search {
+	return chromedp.Search(`//fieldset[legend[starts-with(normalize-space(), ` + xpathString(legend) + `)]]/legend//label[contains(., "Select")]`)
+}
+
+// groupBox says how the group's select-all box looks: "ticked", "partly ticked" or "empty".
+func groupBox(t *testing.T, ctx context.Context, legend string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const f = [...document.querySelectorAll('fieldset')].find(f => f.querySelector('legend')?.innerText.trim().startsWith(`+jsString(legend)+`));
+		const b = f?.querySelector('legend input[type=checkbox]');
+		if (!b || !b.checkVisibility()) return "not on screen";
+		return b.indeterminate ? "partly ticked" : b.checked ? "ticked" : "empty";
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

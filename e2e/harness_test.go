@@ -28,8 +28,11 @@ import (
 	"hookyard/internal/testdb"
 )
 
-// testTimeout bounds everything one browser test does.
-const testTimeout = 60 * time.Second
+// testTimeout bounds everything one browser test does; tourTimeout one that walks every page.
+const (
+	testTimeout = 60 * time.Second
+	tourTimeout = 4 * time.Minute
+)
 
 // missingChromium says what happens to the browser tests without Chromium: a skip on a
 // developer's machine, a failure in CI.
@@ -164,12 +167,18 @@ func stopBrowser() { browserCancel() }
 // testTimeout. Console errors and uncaught exceptions in the page fail the test.
 func newTab(t *testing.T) context.Context {
 	t.Helper()
+	return newTabWithin(t, testTimeout)
+}
+
+// newTabWithin is newTab with another deadline, for tests that walk many pages.
+func newTabWithin(t *testing.T, timeout time.Duration) context.Context {
+	t.Helper()
 	requireChromium(t)
 	browserOnce.Do(startBrowser)
 	if browserErr != nil {
 		t.Fatalf("start Chromium (%s): %v", chromiumPath, browserErr)
 	}
-	deadline, cancelDeadline := context.WithTimeout(browserCtx, testTimeout)
+	deadline, cancelDeadline := context.WithTimeout(browserCtx, timeout)
 	tab, cancelTab := chromedp.NewContext(deadline, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancelDeadline)
 	t.Cleanup(cancelTab) // runs first: closes the tab and its browser context

@@ -65,8 +65,21 @@ func (s *Server) dashboard(c echo.Context) error {
 	if oldest != nil {
 		d.OldestDue = since(s.now().Sub(*oldest)) + " ago"
 	}
-	if d.Notices, err = s.store.UnreadNotifications(ctx, u.ID); err != nil {
+	notices, err := s.store.UnreadNotifications(ctx, u.ID)
+	if err != nil {
 		return err
+	}
+	_, types, err := s.subscribableTypes(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range notices {
+		// A switch-off is told once, by Needs attention, for as long as the webhook is off
+		// (the notice is closed when it is back on).
+		if n.WebhookID == "" {
+			n.Text = inWords(types, n.Text)
+			d.Notices = append(d.Notices, n)
+		}
 	}
 	if u.IsAdmin() {
 		if err := s.installationCounts(ctx, &d); err != nil {
@@ -110,8 +123,14 @@ func plural(n int, word string) string {
 }
 
 func (s *Server) attentionItem(c echo.Context, w store.Webhook) (views.AttentionItem, error) {
-	n, err := s.replayable(c.Request().Context(), w)
-	return views.AttentionItem{Webhook: w, CSRF: csrfToken(c), Replayable: n}, err
+	ctx := c.Request().Context()
+	_, types, err := s.subscribableTypes(ctx)
+	if err != nil {
+		return views.AttentionItem{}, err
+	}
+	w.DisabledReason = inWords(types, w.DisabledReason)
+	n, err := s.replayable(ctx, w)
+	return views.AttentionItem{Webhook: w, CSRF: csrfToken(c), Now: s.now(), Replayable: n}, err
 }
 
 func (s *Server) dismissNotification(c echo.Context) error {

@@ -30,17 +30,26 @@ func millis(ms *float64) string {
 	return fmt.Sprintf("%.0f ms", *ms)
 }
 
-// stateWords says how a webhook is doing, for people.
-func stateWords(w store.Webhook) (string, string) {
+// stateWords says how a webhook that is on is doing, for people; nothing for one that is
+// switched off, which its page's notice tells. check is the health check that last switched
+// it back on, if any.
+func stateWords(w store.Webhook, check *store.HealthCheck, now time.Time) (string, string) {
 	switch {
-	case !w.Enabled && w.Status == store.StatusUnhealthy:
-		return "Switched off after failing. Nothing is sent; matching events are kept to replay.", "bad"
 	case !w.Enabled:
-		return "Switched off. Nothing is sent; matching events are kept to replay.", "off"
+		return "", ""
 	case w.ConsecutiveFailures > 0:
-		return fmt.Sprintf("On, but failing: the last %d attempt(s) failed. Hookyard keeps retrying.", w.ConsecutiveFailures), "warn"
+		return fmt.Sprintf("On, but failing: the last %s failed. Hookyard keeps retrying.", plural(w.ConsecutiveFailures, "attempt")), "warn"
+	case sinceHealthCheck(w, check):
+		return fmt.Sprintf("Back on: the health check passed %s (HTTP %d). Nothing has been sent since.",
+			views.AgoText(now, check.PassedAt), check.StatusCode), "ok"
 	}
 	return "On and working.", "ok"
+}
+
+// sinceHealthCheck reports whether the webhook's latest success is the health check that
+// switched it back on: no delivery has succeeded since.
+func sinceHealthCheck(w store.Webhook, check *store.HealthCheck) bool {
+	return check != nil && w.LastSuccessAt != nil && !w.LastSuccessAt.After(check.PassedAt)
 }
 
 // healthPanel gathers the health section of a webhook page.
@@ -53,14 +62,22 @@ func (s *Server) healthPanel(ctx context.Context, w store.Webhook) (views.Health
 	if err != nil {
 		return views.HealthPanel{}, err
 	}
-	words, kind := stateWords(w)
+	check, err := s.store.LastHealthCheck(ctx, w.ID)
+	if err != nil {
+		return views.HealthPanel{}, err
+	}
+	words, kind := stateWords(w, check, s.now())
 	h := views.HealthPanel{
 		StateWords: words, StateKind: kind, Rate24h: percent(day.SuccessRate24h), Rate7d: percent(week.SuccessRate24h),
 		Attempts24h: day.Attempts24h, ConsecutiveFailures: w.ConsecutiveFailures,
 		LastSuccess: whenOr(w.LastSuccessAt, "Never"), LastFailure: whenOr(w.LastFailureAt, "Never"),
 		P50: millis(day.LatencyP50Ms), P95: millis(day.LatencyP95Ms),
 	}
-	if w.LastFailureAt != nil {
+	if sinceHealthCheck(w, check) {
+		h.LastSuccess += " (the health check)"
+	}
+	// The last error is news only while no success came after it.
+	if w.LastFailureAt != nil && (w.LastSuccessAt == nil || w.LastFailureAt.After(*w.LastSuccessAt)) {
 		h.LastError = w.LastError
 	}
 	hours, err := s.store.WebhookHours(ctx, w.ID, s.now().Add(-23*time.Hour))

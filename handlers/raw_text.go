@@ -82,7 +82,11 @@ func (s *Server) rawDeliveryPayload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := s.deliveryPayload(ctx, d, w)
+	attempts, err := s.store.Attempts(ctx, d.ID)
+	if err != nil {
+		return err
+	}
+	body, _, err := s.sentBody(ctx, d, w, attempts)
 	if err != nil {
 		return err
 	}
@@ -112,6 +116,8 @@ func (s *Server) rawAttemptPart(c echo.Context) error {
 			return sendRawText(c, name, headerText(a.ResponseHeaders))
 		case "response-body":
 			return sendRawText(c, name, []byte(a.ResponseBody))
+		case "request-body":
+			return sendRawText(c, name, a.RequestBody)
 		}
 	}
 	return errNotFound("attempt")

@@ -45,9 +45,10 @@ func TestRecoveryDashboard(t *testing.T) {
 		w := f.storedWebhook(t, busy.ID)
 		return w.ConsecutiveFailures == 1
 	})
-	wantReason := "5 attempts failed for TODO_DELETED: HTTP 500"
-	if !strings.Contains(off.DisabledReason, wantReason) {
-		t.Fatalf("switched off because %q, want %q", off.DisabledReason, wantReason)
+	// The stored reason (and the API's disabledReason) names the type for developers; pages
+	// name it for people.
+	if stored := "5 attempts failed for TODO_DELETED: HTTP 500"; !strings.Contains(off.DisabledReason, stored) {
+		t.Fatalf("switched off because %q, want %q", off.DisabledReason, stored)
 	}
 
 	mia := f.signedInAs(f.mia)
@@ -66,6 +67,7 @@ func TestRecoveryDashboard(t *testing.T) {
 	if n := recoveryStat(p, "stat-pending"); n != "1" {
 		t.Errorf("Mia's backlog %q, want 1 (the delivery waiting for its retry)", n)
 	}
+	wantReason := "5 attempts failed for “Record deleted”: HTTP 500"
 	items := recoveryByTestID(p, "attention-item")
 	if items.Length() != 1 {
 		t.Fatalf("Mia's needs-attention list has %d items, want 1: %q", items.Length(), recoveryText(p, "attention"))
@@ -76,19 +78,15 @@ func TestRecoveryDashboard(t *testing.T) {
 	if reason := squash(items.Find(`[data-testid="disabled-reason"]`).Text()); !strings.Contains(reason, wantReason) {
 		t.Errorf("attention reason %q, want %q", reason, wantReason)
 	}
-	if btn := squash(items.Find(`[data-testid="reenable"]`).Text()); !strings.HasPrefix(btn, "Re-enable") {
+	if btn := squash(items.Find(`[data-testid="reenable"]`).Text()); !strings.HasPrefix(btn, "Turn back on") {
 		t.Errorf("attention item has no Re-enable button (%q)", btn)
 	}
-	notices := recoveryByTestID(p, "notice")
-	if notices.Length() != 1 {
-		t.Fatalf("Mia sees %d notices, want 1", notices.Length())
+	// The switch-off is told once: by Needs attention, not again by a notice.
+	if notices := recoveryByTestID(p, "notice"); notices.Length() != 0 {
+		t.Errorf("Mia sees the switch-off twice: besides Needs attention, notices %q", squash(notices.Text()))
 	}
-	if txt := squash(notices.Text()); !strings.Contains(txt, "Broken hook") || !strings.Contains(txt, wantReason) {
-		t.Errorf("notice %q does not name the webhook and the reason", txt)
-	}
-	action, _ := notices.Find("form").Attr("action")
-	if !strings.HasPrefix(action, "/notifications/") || !strings.HasSuffix(action, "/dismiss") {
-		t.Fatalf("notice's Dismiss posts to %q", action)
+	if txt := squash(items.Text()); !strings.Contains(txt, "Switched off just now") {
+		t.Errorf("attention item %q does not say when it was switched off", txt)
 	}
 
 	admin := f.signedInAs(f.admin)
@@ -126,22 +124,18 @@ func TestRecoveryDashboard(t *testing.T) {
 	if strings.Contains(p.Body, "Broken hook") || recoveryByTestID(p, "notice").Length() != 0 {
 		t.Errorf("Otto's dashboard shows Mia's webhook or notice")
 	}
-	// Otto cannot dismiss Mia's notice.
+	// The notice stays stored (unread) while the webhook is off; Otto cannot dismiss it.
+	notes, err := f.store.UnreadNotifications(t.Context(), f.mia.ID)
+	if err != nil || len(notes) != 1 || notes[0].WebhookID != broken.ID {
+		t.Fatalf("Mia's unread notices %+v (%v), want the one about Broken hook", notes, err)
+	}
+	action := "/notifications/" + notes[0].ID + "/dismiss"
 	wantPageStatus(t, otto.post(action, nil), http.StatusNotFound)
-	if n := recoveryByTestID(mia.get("/"), "notice").Length(); n != 1 {
-		t.Fatalf("after Otto's dismiss Mia sees %d notices, want 1", n)
-	}
-
-	// Mia dismisses it; it is gone, and cannot be dismissed twice.
 	wantSeeOther(t, mia.post(action, nil), "/")
-	p = mia.get("/")
-	if n := recoveryByTestID(p, "notice").Length(); n != 0 {
-		t.Errorf("after Dismiss Mia sees %d notices", n)
-	}
-	if recoveryByTestID(p, "attention-item").Length() != 1 {
+	wantPageStatus(t, mia.post(action, nil), http.StatusNotFound)
+	if recoveryByTestID(mia.get("/"), "attention-item").Length() != 1 {
 		t.Errorf("dismissing the notice removed the webhook from “needs attention”")
 	}
-	wantPageStatus(t, mia.post(action, nil), http.StatusNotFound)
 
 	// Someone with no webhooks is offered to create the first one.
 	nina := f.signedInAs(f.member("nina@example.com", "Nina New"))
@@ -177,8 +171,8 @@ func TestRecoveryDashboardReenableInPlace(t *testing.T) {
 
 	b := f.signedInAs(f.mia)
 	p := b.get("/")
-	if btn := squash(recoveryByTestID(p, "reenable").Text()); btn != "Re-enable and send 3 missed" {
-		t.Errorf("Re-enable button %q, want “Re-enable and send 3 missed”", btn)
+	if btn := squash(recoveryByTestID(p, "reenable").Text()); btn != "Turn back on and send 3 missed" {
+		t.Errorf("Turn back on button %q, want “Turn back on and send 3 missed”", btn)
 	}
 	path := "/webhooks/" + hook.ID + "/enable"
 	form := url.Values{"view": {"attention"}, "replay": {"1"}}
@@ -244,10 +238,18 @@ func TestRecoveryDashboardReenableInPlace(t *testing.T) {
 	if recoveryByTestID(p, "attention-item").Length() != 0 || recoveryStat(p, "stat-off") != "0" {
 		t.Errorf("after Back on the dashboard still lists the webhook as off: %v", recoveryStats(p))
 	}
+	// What the switch-off notice told is over: it is closed, not left to go stale.
+	if notes, err := f.store.UnreadNotifications(t.Context(), f.mia.ID); err != nil || len(notes) != 0 {
+		t.Errorf("after Back on Mia still has unread notices %+v (%v)", notes, err)
+	}
+	if txt := squash(p.Doc.Find("main").Text()); strings.Contains(strings.ToLower(txt), "switched off:") {
+		t.Errorf("after Back on the dashboard still says it was switched off: %q", txt)
+	}
 }
 
 // A webhook switched back on after a passing health check is working again: the dashboard
-// counts it as working, and its page says so.
+// counts it as working, and its page's health agrees with itself — the check counts as the
+// latest success, its page says when it passed, and the error it overcame is not shown as news.
 func TestRecoveryReenabledWebhookCountsAsWorking(t *testing.T) {
 	f := newWebhookFixture(t, allowPrivate)
 	rcv := newReceiver(t, http.StatusInternalServerError, "down")
@@ -263,10 +265,34 @@ func TestRecoveryReenabledWebhookCountsAsWorking(t *testing.T) {
 		t.Errorf("dashboard after a passing re-enable: working/failing/off %v, want 1/0/0", got)
 	}
 	p = b.get("/webhooks/" + hook.ID)
-	if words := recoveryText(p, "state-words"); words != "On and working." {
-		t.Errorf("webhook page after a passing re-enable says %q (badge %q), want “On and working.”", words, recoveryText(p, "state"))
+	if words := recoveryText(p, "state-words"); !strings.HasPrefix(words, "Back on: the health check passed just now (HTTP 200).") {
+		t.Errorf("webhook page after a passing re-enable says %q, want “Back on: the health check passed just now (HTTP 200).”", words)
 	}
 	if n := recoveryText(p, "consecutive"); n != "0" {
 		t.Errorf("failures in a row after a passing health check: %s, want 0", n)
+	}
+	// Five failed attempts and the passed check.
+	if rate := recoveryText(p, "rate-24h"); rate != "17%" {
+		t.Errorf("success in 24 h after a passing health check: %s, want 17%% (1 of 6)", rate)
+	}
+	if last := recoveryText(p, "last-success"); last == "Never" || !strings.HasSuffix(last, "(the health check)") {
+		t.Errorf("last success after a passing health check: %q, want its time, marked as the health check", last)
+	}
+	if recoveryByTestID(p, "last-error").Length() != 0 {
+		t.Errorf("after a passing health check the page still shows the last error %q as news", recoveryText(p, "last-error"))
+	}
+
+	// The next delivery that succeeds is the latest success.
+	f.recoveryPublish(t, f.adminToken, "TODO_MOVED", f.alpha.ID, nil)
+	recoveryWait(t, "the delivery to succeed", func() bool {
+		return f.storedWebhook(t, hook.ID).LastSuccessAt.After(*f.storedWebhook(t, hook.ID).LastFailureAt) &&
+			len(f.recoveryDeliveries(t, store.DeliveryFilter{WebhookID: hook.ID, Status: store.DeliverySucceeded})) == 1
+	})
+	p = b.get("/webhooks/" + hook.ID)
+	if words := recoveryText(p, "state-words"); words != "On and working." {
+		t.Errorf("after a delivery succeeded the page says %q, want “On and working.”", words)
+	}
+	if last := recoveryText(p, "last-success"); strings.Contains(last, "health check") {
+		t.Errorf("after a delivery succeeded the last success reads %q, still the health check", last)
 	}
 }

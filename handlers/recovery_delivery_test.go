@@ -35,11 +35,31 @@ func TestRecoveryAttemptInspectorAndResend(t *testing.T) {
 
 	p := b.get("/deliveries/" + d.ID)
 	wantPageStatus(t, p, http.StatusOK)
+	// The body exactly as the receiver got it, and headers whose signatures verify over it.
+	got := rcv.last(t, 1)
 	payload := recoveryByTestID(p, "payload").Text()
-	for _, want := range []string{`"id": "` + ev.ID + `"`, `"event": "TODO_CREATED"`, `"title": "Call the supplier"`, `"n": 42`, "\n  \"projectId\": \"" + f.alpha.ID + `"`} {
-		if !strings.Contains(payload, want) {
-			t.Errorf("payload lacks %q (pretty-printed):\n%s", want, payload)
+	if payload != string(got.Body) {
+		t.Errorf("the page shows the body\n%s\nbut the receiver got\n%s", payload, got.Body)
+	}
+	shownHeaders := http.Header{}
+	for k, v := range recoveryHeaderTable(p.Doc.Find(`section[aria-labelledby="payload-h"]`)) {
+		shownHeaders.Set(k, v)
+	}
+	checkSigned(t, received{Method: http.MethodPost, Header: shownHeaders, Body: []byte(payload)}, "TODO_CREATED", hook.Secret)
+	readable := squash(p.Doc.Find(`section[aria-labelledby="payload-h"] details pre`).Text())
+	for _, want := range []string{`"id": "` + ev.ID + `"`, `"event": "TODO_CREATED"`, `"title": "Call the supplier"`, `"n": 42`, `"projectId": "` + f.alpha.ID + `"`} {
+		if !strings.Contains(readable, want) {
+			t.Errorf("the indented body lacks %q:\n%s", want, readable)
 		}
+	}
+	// Changing the webhook afterwards does not change what the page says was sent.
+	f.call(t, f.miaToken, http.MethodPatch, "/api/v1/webhooks/"+hook.ID, map[string]any{"url": rcv.URL + "/moved"}, http.StatusOK)
+	if again := recoveryByTestID(b.get("/deliveries/"+d.ID), "payload").Text(); again != string(got.Body) {
+		t.Errorf("after the webhook's URL changed the page shows the body\n%s\nnot what was sent\n%s", again, got.Body)
+	}
+	f.call(t, f.miaToken, http.MethodPatch, "/api/v1/webhooks/"+hook.ID, map[string]any{"url": rcv.URL}, http.StatusOK)
+	if link, _ := recoveryByTestID(p, "event-link").Attr("href"); link != "/events/"+ev.ID {
+		t.Errorf("the delivery links to the event at %q, want /events/%s", link, ev.ID)
 	}
 	attempts := recoveryByTestID(p, "attempt")
 	if attempts.Length() != 1 {
@@ -100,27 +120,26 @@ func TestRecoveryAttemptInspectorAndResend(t *testing.T) {
 		t.Fatalf("deliveries of the failing event %+v", failed)
 	}
 	p = b.get("/deliveries/" + failed[0].ID)
+	// Five attempts that failed the same way are shown once, with when each was made.
 	attempts = recoveryByTestID(p, "attempt")
-	if attempts.Length() != 5 {
-		t.Fatalf("%d attempts shown, want 5", attempts.Length())
+	if attempts.Length() != 1 {
+		t.Fatalf("%d attempt panels shown, want the 5 alike as one", attempts.Length())
 	}
-	if label, _ := attempts.First().Attr("aria-label"); label != "Attempt 5" {
-		t.Errorf("first attempt shown is %q, want the newest (Attempt 5)", label)
+	if label, _ := attempts.First().Attr("aria-label"); label != "Attempts 1–5" {
+		t.Errorf("the attempts are shown as %q, want “Attempts 1–5”", label)
 	}
-	attempts.Each(func(i int, a *goquery.Selection) {
-		if got := squash(a.Find(`[data-testid="attempt-status"]`).Text()); got != "HTTP 500" {
-			t.Errorf("attempt %d: status %q", i, got)
-		}
-		if got := squash(a.Find(`[data-testid="attempt-error"]`).Text()); !strings.Contains(got, "HTTP 500") {
-			t.Errorf("attempt %d: error %q, want HTTP 500", i, got)
-		}
-		if got := a.Find(`[data-testid="response-body"]`).Text(); got != "down for maintenance" {
-			t.Errorf("attempt %d: response body %q", i, got)
-		}
-		if h := recoveryHeaderTable(a); h["webhook-id"] != failed[0].ID || !strings.HasPrefix(h["webhook-signature"], "v1,") {
-			t.Errorf("attempt %d: request headers %v", i, h)
-		}
-	})
+	if times := attempts.Find(`[data-testid="attempt-times"] span`).Length(); times != 5 {
+		t.Errorf("%d attempt times shown, want 5", times)
+	}
+	if got := squash(attempts.Find(`[data-testid="attempt-status"]`).Text()); got != "HTTP 500" {
+		t.Errorf("status %q", got)
+	}
+	if got := attempts.Find(`[data-testid="response-body"]`).Text(); got != "down for maintenance" {
+		t.Errorf("response body %q", got)
+	}
+	if h := recoveryHeaderTable(attempts); h["webhook-id"] != failed[0].ID || !strings.HasPrefix(h["webhook-signature"], "v1,") || h["x-hookyard-attempt"] != "5" {
+		t.Errorf("request headers %v, want the last attempt's", h)
+	}
 	if _, disabled := recoveryByTestID(p, "resend").Attr("disabled"); !disabled {
 		t.Errorf("Resend is offered while the webhook is off")
 	}
@@ -139,6 +158,32 @@ func TestRecoveryAttemptInspectorAndResend(t *testing.T) {
 	}
 	if n := len(rcv.recoverySince(sent)); n != 0 {
 		t.Errorf("refused resends sent %d requests", n)
+	}
+
+	// Back on with what it missed replayed: the failed delivery links to the replay that
+	// succeeded, and the replay to it, with the event's own time.
+	rcv.answer(http.StatusOK, "ok")
+	f.call(t, f.miaToken, http.MethodPost, "/api/v1/webhooks/"+hook.ID+"/enable", map[string]any{"replayMissed": true}, http.StatusOK)
+	var replay store.Delivery
+	recoveryWait(t, "the replay to succeed", func() bool {
+		for _, d := range f.recoveryDeliveries(t, store.DeliveryFilter{EventID: ev2.ID}) {
+			if d.ID != failed[0].ID && d.Status == store.DeliverySucceeded {
+				replay = d
+				return true
+			}
+		}
+		return false
+	})
+	p = b.get("/deliveries/" + failed[0].ID)
+	if link, _ := recoveryByTestID(p, "delivered-later").Find("a").Attr("href"); link != "/deliveries/"+replay.ID {
+		t.Errorf("the failed delivery links to %q (%q), want the replay that succeeded, /deliveries/%s", link, recoveryText(p, "delivered-later"), replay.ID)
+	}
+	p = b.get("/deliveries/" + replay.ID)
+	if link, _ := recoveryByTestID(p, "original").Find("a").Attr("href"); link != "/deliveries/"+failed[0].ID || !strings.Contains(recoveryText(p, "original"), "A replay of") {
+		t.Errorf("the replay says %q linking to %q, want “A replay of” the failed delivery", recoveryText(p, "original"), link)
+	}
+	if got := recoveryText(p, "delivery-event"); !strings.Contains(got, "The event happened") {
+		t.Errorf("the replay's page says %q, want when the event happened", got)
 	}
 }
 
@@ -179,15 +224,15 @@ func TestRecoveryRenderingSafety(t *testing.T) {
 		t.Errorf("event page payload %q does not show the value", got)
 	}
 
-	// A webhook named like markup, switched off: the dashboard notice and list escape it.
+	// A webhook named like markup, switched off: the dashboard's needs attention and list escape it.
 	rcv.answer(http.StatusInternalServerError, "<script>alert(4)</script>")
 	evil := f.createWebhook(t, f.miaToken, map[string]any{"name": `<script>alert(3)</script>`, "url": rcv.URL, "events": []string{"TODO_MOVED"}, "projectIds": []string{}})
 	f.recoveryPublish(t, f.adminToken, "TODO_MOVED", f.alpha.ID, nil)
 	f.recoveryWaitOff(t, evil.ID)
 	p = b.get("/")
 	noScript("the dashboard", p)
-	if txt := recoveryText(p, "notice"); !strings.Contains(txt, `<script>alert(3)</script>`) {
-		t.Errorf("notice %q does not name the webhook as text", txt)
+	if txt := recoveryText(p, "attention"); !strings.Contains(txt, `<script>alert(3)</script>`) {
+		t.Errorf("needs attention %q does not name the webhook as text", txt)
 	}
 	noScript("the webhook page", b.get("/webhooks/"+evil.ID))
 	failed := f.recoveryDeliveries(t, store.DeliveryFilter{WebhookID: evil.ID})

@@ -171,8 +171,8 @@ func TestRecoveryWebhookPageReenable(t *testing.T) {
 	sent := len(rcv.requests())
 	p = b.post("/webhooks/"+hook.ID+"/enable", nil)
 	wantPageStatus(t, p, http.StatusOK)
-	if fl := flashText(p); !strings.Contains(fl, "health check") {
-		t.Errorf("passing re-enable: flash %q", fl)
+	if words := recoveryText(p, "state-words"); !strings.Contains(words, "health check passed") {
+		t.Errorf("passing re-enable: the page says %q", words)
 	}
 	if recoveryByTestID(p, "enable-result").Length() != 0 || recoveryByTestID(p, "disabled-notice").Length() != 0 {
 		t.Errorf("the page still says the webhook is off")

@@ -72,11 +72,9 @@ func TestRecoveryWebhookHealthPanel(t *testing.T) {
 	f.recoveryPublish(t, f.adminToken, "TODO_MOVED", f.alpha.ID, nil)
 	off := f.recoveryWaitOff(t, hook.ID)
 	p = b.get("/webhooks/" + hook.ID)
-	if got := recoveryText(p, "state-words"); !strings.HasPrefix(got, "Switched off after failing.") {
-		t.Errorf("state words %q, want “Switched off after failing…”", got)
-	}
-	if got := recoveryText(p, "disabled-notice"); !strings.Contains(got, off.DisabledReason) {
-		t.Errorf("disabled notice %q does not give the reason %q", got, off.DisabledReason)
+	wantOneOffMessage(t, p)
+	if want := strings.Replace(off.DisabledReason, "TODO_MOVED", "“Record moved to another list”", 1); !strings.Contains(recoveryText(p, "disabled-notice"), want) {
+		t.Errorf("disabled notice %q does not give the reason %q", recoveryText(p, "disabled-notice"), want)
 	}
 	rate := fmt.Sprintf("%.0f%%", 3.0/8*100)
 	for id, want := range map[string]string{"rate-24h": rate, "rate-7d": rate, "consecutive": "5"} {

@@ -31,7 +31,7 @@ func (s *Server) page(c echo.Context, title, nav string) views.Page {
 	kind, text := s.takeFlash(c)
 	return views.Page{
 		Title: title, Nav: nav, User: currentUser(c), CSRF: csrfToken(c),
-		Flash: views.Flash{Kind: kind, Text: text},
+		Flash: views.Flash{Kind: kind, Text: text}, Now: s.now(),
 		Assets: views.Assets{
 			CSS: s.assets.URL("app.css"), JS: s.assets.URL("app.js"),
 			HTMX: s.assets.URL("htmx.min.js"), Icon: s.assets.URL("icon.svg"),

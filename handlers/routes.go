@@ -49,6 +49,7 @@ func (s *Server) routes(e *echo.Echo) {
 	in.POST("/webhooks/:id/finish-rotation", s.finishRotationPage)
 	in.POST("/webhooks/:id/delete", s.deleteWebhookPage)
 	in.POST("/webhooks/:id/replay", s.replayPage)
+	in.POST("/webhooks/:id/sample", s.sendSample)
 	in.GET("/webhooks/:id/log", s.showLog)
 	in.GET("/deliveries/:id", s.showDelivery)
 	in.GET("/deliveries/:id/payload", s.rawDeliveryPayload)

@@ -418,6 +418,7 @@ func (s *Server) webhookPageData(c echo.Context, w store.Webhook) (views.Webhook
 		return views.WebhookPage{}, err
 	}
 	d := views.WebhookPage{Page: s.page(c, w.Name, "webhooks"), Webhook: w, CanEdit: true, RotationEndsAt: w.RotationEndsAt(s.now())}
+	d.Webhook.DisabledReason = inWords(types, w.DisabledReason)
 	if w.OwnerID != viewer.ID {
 		owner, err := s.store.UserByID(ctx, w.OwnerID)
 		if err != nil {
@@ -473,6 +474,13 @@ func (s *Server) webhookPageData(c echo.Context, w store.Webhook) (views.Webhook
 	if w.Enabled {
 		if d.Replayable, err = s.replayable(ctx, w); err != nil {
 			return d, err
+		}
+		event, project, err := s.sampleOf(ctx, w)
+		if err != nil {
+			return d, err
+		}
+		if project != nil {
+			d.Sample = &views.SampleOffer{Event: typeLabel(types, event), Project: project.Name + " (" + project.OrganizationName + ")"}
 		}
 	}
 	d.ReplayFrom = s.now().Add(-time.Hour).Format("2006-01-02T15:04")
@@ -594,11 +602,10 @@ func (s *Server) enableWebhookPage(c echo.Context) error {
 		return s.enableFromDashboard(c)
 	}
 	return s.webhookAction(c, func(ctx context.Context, w store.Webhook, d *views.WebhookPage) (store.Webhook, error) {
+		// No flash either way: the health panel says it is back on and when the check passed,
+		// or the switched-off notice says why it stays off.
 		w, res, err := s.enableWebhook(ctx, w)
 		d.Enable = res
-		if err == nil && res.OK {
-			d.Flash = views.Flash{Kind: "ok", Text: "The URL answered the health check, so the webhook is on again."}
-		}
 		return w, err
 	})
 }
@@ -660,7 +667,7 @@ func (s *Server) replayPage(c echo.Context) error {
 
 func (s *Server) disableWebhookPage(c echo.Context) error {
 	return s.webhookAction(c, func(ctx context.Context, w store.Webhook, d *views.WebhookPage) (store.Webhook, error) {
-		d.Flash = views.Flash{Kind: "ok", Text: "Turned off. Events that match it are kept as missed, so you can replay them after turning it back on."}
+		// No flash: the page's switched-off notice says what this did.
 		return s.store.DisableWebhook(ctx, w.ID, w.Status, "Turned off by "+currentUser(c).Name+".")
 	})
 }

@@ -104,6 +104,15 @@ func typeLabel(types map[string]store.EventType, name string) string {
 	return name
 }
 
+// inWords is a stored sentence meant for people (a switch-off reason, a notice) with the
+// event types it names by their API names shown by their labels.
+func inWords(types map[string]store.EventType, text string) string {
+	return delivery.NamesInWords(text, func(name string) (string, bool) {
+		t, ok := types[name]
+		return t.Label, ok
+	})
+}
+
 // checkWebhook validates a submitted webhook for its owner. Only the fields given are checked
 // when partial (an API PATCH).
 func (s *Server) checkWebhook(ctx context.Context, in webhookInput, owner store.User, partial bool, fe fieldErrors) error {
@@ -207,6 +216,32 @@ func (s *Server) testProject(ctx context.Context, w store.Webhook) (*store.Proje
 	return &usable[0], nil
 }
 
+// defaultSampleEvent is the sample event type where a webhook listens to every type.
+const defaultSampleEvent = "TODO_CREATED"
+
+// sampleOf is a sample event that w receives: its first event type (defaultSampleEvent when
+// it listens to all) in the first project it selects that its owner can still use, or the
+// owner's first project when it selects all. The project is nil when w can receive nothing.
+func (s *Server) sampleOf(ctx context.Context, w store.Webhook) (string, *store.Project, error) {
+	event := defaultSampleEvent
+	if len(w.Events) > 0 {
+		event = w.Events[0]
+	}
+	if len(w.ProjectIDs) > 0 {
+		p, err := s.testProject(ctx, w)
+		return event, p, err
+	}
+	owner, err := s.store.UserByID(ctx, w.OwnerID)
+	if err != nil {
+		return event, nil, err
+	}
+	projects, err := s.visibleProjects(ctx, &owner, "")
+	if err != nil || len(projects) == 0 {
+		return event, nil, err
+	}
+	return event, &projects[0], nil
+}
+
 // unsavedWebhookID stands in the payload of a builder's Send test for a webhook not saved yet.
 const unsavedWebhookID = "wh_test"
 
@@ -256,7 +291,8 @@ func (s *Server) enableWebhook(ctx context.Context, w store.Webhook) (store.Webh
 	if !res.OK {
 		return w, res, nil
 	}
-	w, err := s.store.EnableWebhook(ctx, w.ID)
+	w, err := s.store.EnableAfterHealthCheck(ctx, w.ID, store.HealthCheck{PassedAt: s.now(), StatusCode: res.StatusCode,
+		Duration: time.Duration(res.DurationMS) * time.Millisecond})
 	return w, res, err
 }
 

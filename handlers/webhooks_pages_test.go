@@ -69,7 +69,7 @@ func TestWebhookListPage(t *testing.T) {
 	if got := names(rows); !slices.Equal(got, []string{"Flaky", "Orders", "Paused"}) {
 		t.Fatalf("Mia's list %v, want her three webhooks", got)
 	}
-	for name, badge := range map[string]string{"Orders": "Enabled · healthy", "Paused": "Disabled", "Flaky": "Disabled · failing"} {
+	for name, badge := range map[string]string{"Orders": "Working", "Paused": "Switched off", "Flaky": "Switched off after failing"} {
 		if got := rows[name]["badge"]; got != badge {
 			t.Errorf("%s badge %q, want %q", name, got, badge)
 		}
@@ -179,8 +179,8 @@ func TestWebhookPageActions(t *testing.T) {
 
 	p := b.get(base)
 	wantPageStatus(t, p, http.StatusOK)
-	if got := squash(p.Doc.Find(`[data-testid="state"]`).First().Text()); got != "Enabled · healthy" {
-		t.Errorf("badge %q", got)
+	if got := squash(p.Doc.Find(`[data-testid="state-words"]`).Text()); got != "On and working." {
+		t.Errorf("state %q", got)
 	}
 	if got := strings.TrimSpace(p.Doc.Find(`[data-testid="webhook-url"]`).Text()); got != rcv.URL {
 		t.Errorf("URL shown %q", got)
@@ -208,12 +208,10 @@ func TestWebhookPageActions(t *testing.T) {
 	// Disable.
 	p = b.post(base+"/disable", nil)
 	wantPageStatus(t, p, http.StatusOK)
-	if got := squash(p.Doc.Find(`[data-testid="state"]`).First().Text()); got != "Disabled" {
-		t.Errorf("badge after disable %q", got)
-	}
-	if n := squash(p.Doc.Find(`[data-testid="disabled-notice"]`).Text()); !strings.Contains(n, "switched off") || !strings.Contains(n, "Mia Member") {
+	if n := squash(p.Doc.Find(`[data-testid="disabled-notice"]`).Text()); !strings.Contains(n, "Switched off") || !strings.Contains(n, "Mia Member") {
 		t.Errorf("disabled notice %q", n)
 	}
+	wantOneOffMessage(t, p)
 	if st := f.storedWebhook(t, w.ID); st.Enabled || st.DisabledAt == nil || st.DisabledReason == "" {
 		t.Errorf("stored after disable %+v", st)
 	}
@@ -228,9 +226,7 @@ func TestWebhookPageActions(t *testing.T) {
 	if r := squash(p.Doc.Find(`[data-testid="enable-result"]`).Text()); !strings.Contains(r, "Still off") || !strings.Contains(r, "502") {
 		t.Errorf("failed enable result %q", r)
 	}
-	if got := squash(p.Doc.Find(`[data-testid="state"]`).First().Text()); got != "Disabled" {
-		t.Errorf("badge after failed enable %q", got)
-	}
+	wantOneOffMessage(t, p)
 	if st := f.storedWebhook(t, w.ID); st.Enabled {
 		t.Errorf("enabled although the health check failed")
 	}
@@ -242,14 +238,14 @@ func TestWebhookPageActions(t *testing.T) {
 	rcv.answer(http.StatusOK, "ok")
 	p = b.post(base+"/enable", nil)
 	wantPageStatus(t, p, http.StatusOK)
-	if !strings.Contains(flashText(p), "health check") {
-		t.Errorf("flash after enable %q", flashText(p))
+	if got := squash(p.Doc.Find(`[data-testid="state-words"]`).Text()); !strings.Contains(got, "the health check passed just now") {
+		t.Errorf("after enable the page says %q, want when the health check passed", got)
 	}
 	if p.Doc.Find(`[data-testid="enable-result"]`).Length() != 0 || p.Doc.Find(`[data-testid="disabled-notice"]`).Length() != 0 {
 		t.Errorf("a successful enable still shows the failure or disabled notice")
 	}
-	if got := squash(p.Doc.Find(`[data-testid="state"]`).First().Text()); got != "Enabled · healthy" {
-		t.Errorf("badge after enable %q", got)
+	if strings.Contains(squash(p.Doc.Find("main").Text()), "Switched off") {
+		t.Errorf("after turning it back on the page still says “Switched off”: %q", squash(p.Doc.Find("main").Text()))
 	}
 	if st := f.storedWebhook(t, w.ID); !st.Enabled || st.Status != store.StatusHealthy {
 		t.Errorf("stored after enable %+v", st)
@@ -357,7 +353,7 @@ func TestWebhookPagesRefuseOtherMembers(t *testing.T) {
 	// The admin may open it, and sees whose it is.
 	p := f.signedInAs(f.admin).get(base)
 	wantPageStatus(t, p, http.StatusOK)
-	if !strings.Contains(squash(p.Doc.Text()), "owned by Otto Other") {
+	if !strings.Contains(squash(p.Doc.Text()), "Owned by Otto Other") {
 		t.Errorf("admin's view does not say whose webhook it is")
 	}
 }
@@ -407,5 +403,25 @@ func TestWebhookPageTestRefusesUnknownEvent(t *testing.T) {
 	}
 	for _, r := range rcv.requests() {
 		t.Errorf("a test with an unknown event type reached the receiver as %q", r.Header.Get("X-Hookyard-Event"))
+	}
+}
+
+// wantOneOffMessage fails unless a switched-off webhook's page says so in exactly one place:
+// its notice (with the reason, and the failed health check if one was just tried).
+func wantOneOffMessage(t *testing.T, p page) {
+	t.Helper()
+	main := p.Doc.Find("main")
+	if n := main.Find(`[data-testid="disabled-notice"]`).Length(); n != 1 {
+		t.Errorf("%d switched-off notices, want 1", n)
+	}
+	var boxes []string
+	main.Find(".notice, .state-line, .badge").Each(func(_ int, el *goquery.Selection) {
+		txt := strings.ToLower(squash(el.Text()))
+		if strings.Contains(txt, "off") && el.ParentsFiltered(`[data-testid="disabled-notice"]`).Length() == 0 {
+			boxes = append(boxes, squash(el.Text()))
+		}
+	})
+	if len(boxes) > 1 {
+		t.Errorf("the page tells that the webhook is off in %d boxes: %q", len(boxes), boxes)
 	}
 }

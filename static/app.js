@@ -34,12 +34,30 @@ function setupChoices(root) {
   root.dataset.ready = "1";
   root.querySelectorAll("[data-js-only]").forEach(function (el) { el.hidden = false; });
 
+  // A group's select-all box speaks for the boxes a person can see: while a filter hides
+  // some, it reads "Select the 2 shown" and is ticked when those are.
+  function groupBoxes(toggle) {
+    return root.querySelectorAll('input[data-group="' + toggle.getAttribute("data-group-toggle") + '"]');
+  }
+  function shown(box) {
+    var item = box.closest("[data-filter-item]");
+    return !item || !item.hidden;
+  }
   function syncGroup(toggle) {
-    var boxes = root.querySelectorAll('input[data-group="' + toggle.getAttribute("data-group-toggle") + '"]');
-    var on = 0;
-    boxes.forEach(function (b) { if (b.checked) on++; });
-    toggle.checked = boxes.length > 0 && on === boxes.length;
-    toggle.indeterminate = on > 0 && on < boxes.length;
+    var all = groupBoxes(toggle), on = 0, visible = 0;
+    all.forEach(function (b) {
+      if (!shown(b)) return;
+      visible++;
+      if (b.checked) on++;
+    });
+    toggle.checked = visible > 0 && on === visible;
+    toggle.indeterminate = on > 0 && on < visible;
+    var words = toggle.parentNode.querySelector("[data-select-words]");
+    var filtered = visible < all.length;
+    if (words) words.textContent = filtered ? "Select the " + visible + " shown" : "Select all";
+    toggle.setAttribute("aria-label", filtered
+      ? "Select the " + visible + " shown " + toggle.getAttribute("data-group-noun")
+      : "Select all " + toggle.getAttribute("data-group-noun"));
   }
   function syncAll(toggle) {
     var list = document.getElementById(toggle.getAttribute("data-all-toggle"));
@@ -53,10 +71,8 @@ function setupChoices(root) {
   root.addEventListener("change", function (e) {
     var t = e.target;
     if (t.hasAttribute("data-group-toggle")) {
-      root.querySelectorAll('input[data-group="' + t.getAttribute("data-group-toggle") + '"]').forEach(function (b) {
-        var item = b.closest("[data-filter-item]");
-        if (!item || !item.hidden) b.checked = t.checked;
-      });
+      groupBoxes(t).forEach(function (b) { if (shown(b)) b.checked = t.checked; });
+      syncGroup(t);
     }
     if (t.hasAttribute("data-all-toggle")) syncAll(t);
     if (t.hasAttribute("data-group")) {
@@ -76,9 +92,24 @@ function setupChoices(root) {
       var any = box.querySelector("[data-filter-item]:not([hidden])");
       box.hidden = q !== "" && !any;
     });
+    list.querySelectorAll("[data-group-toggle]").forEach(syncGroup);
+  });
+}
+// The top navigation folds behind the Menu button on phones.
+function setupMenu() {
+  var bar = document.querySelector(".topbar");
+  var btn = bar && bar.querySelector("[data-menu-button]");
+  if (!btn || bar.dataset.ready) return;
+  bar.dataset.ready = "1";
+  bar.classList.add("folding");
+  btn.hidden = false;
+  btn.addEventListener("click", function () {
+    var open = bar.classList.toggle("open");
+    btn.setAttribute("aria-expanded", open ? "true" : "false");
   });
 }
 function setupPage() {
+  setupMenu();
   document.querySelectorAll("form#builder").forEach(setupChoices);
 }
 document.addEventListener("DOMContentLoaded", setupPage);

@@ -51,8 +51,8 @@ func (s *Store) RecordAttempts(ctx context.Context, outs []AttemptOutcome) ([]st
 	err := s.withTx(ctx, true, func(tx *Tx) error {
 		disabled = disabled[:0]
 		ins, err := tx.PrepareContext(ctx, `INSERT INTO attempts (delivery_id, webhook_id, number, started_at, duration_us,
-			request_headers, status_code, response_headers, response_body, truncated, error, ok, headers_truncated)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			request_headers, status_code, response_headers, response_body, truncated, error, ok, headers_truncated, request_body)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -107,7 +107,8 @@ func (s *Store) RecordAttempts(ctx context.Context, outs []AttemptOutcome) ([]st
 				respH = []byte("{}")
 			}
 			if _, err := ins.ExecContext(ctx, a.DeliveryID, a.WebhookID, a.Number, ms(a.StartedAt), a.Duration.Microseconds(),
-				string(reqH), a.StatusCode, string(respH), []byte(a.ResponseBody), a.Truncated, a.Error, a.OK, a.HeadersTruncated); err != nil {
+				string(reqH), a.StatusCode, string(respH), []byte(a.ResponseBody), a.Truncated, a.Error, a.OK, a.HeadersTruncated,
+				a.RequestBody); err != nil {
 				return err
 			}
 			if pending == 0 {

@@ -55,6 +55,7 @@ var copyTables = []copyTable{
 	{name: "attempts", key: []string{"id"}, identity: "id"},
 	{name: "missed_events", key: []string{"webhook_id", "event_id"}},
 	{name: "webhook_hourly", key: []string{"webhook_id", "hour"}},
+	{name: "health_checks", key: []string{"webhook_id"}},
 	{name: "notifications", key: []string{"id"}},
 	{name: "bins", key: []string{"id"}},
 	{name: "bin_requests", key: []string{"id"}, identity: "id"},

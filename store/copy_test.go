@@ -131,6 +131,12 @@ func fillInstallation(t *testing.T, s *Store) installation {
 		_, err := s.DisableWebhook(ctx, hook("doomed", nil, nil).ID, StatusUnhealthy, "The receiver answered 410 Gone.")
 		check("DisableWebhook", err)
 	}
+	// Webhooks switched back on after their health check passed.
+	for i := range 3 {
+		_, err := s.EnableAfterHealthCheck(ctx, hook("recovered", nil, nil).ID,
+			HealthCheck{PassedAt: clock.Peek(), StatusCode: 200 + i, Duration: time.Duration(i+1) * time.Millisecond})
+		check("EnableAfterHealthCheck", err)
+	}
 
 	in.bin, err = s.CreateBin(ctx, in.mia.ID, 0)
 	check("CreateBin", err)

@@ -59,6 +59,9 @@ type Attempt struct {
 	OK              bool          `json:"ok"`
 	// HeadersTruncated: the request or response headers were cut to the 16 KiB kept.
 	HeadersTruncated bool `json:"headersTruncated"`
+	// RequestBody is the body the attempt sent, byte for byte; nil for attempts made before
+	// Hookyard kept it.
+	RequestBody []byte `json:"-"`
 }
 
 // deliveryColumnsOf lists the delivery columns, qualified by a table alias ("" for none).
@@ -118,7 +121,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter, p Page) ([
 // Attempts returns a delivery's attempts in order.
 func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]Attempt, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT id, delivery_id, webhook_id, number, started_at, duration_us,
-		request_headers, status_code, response_headers, response_body, truncated, error, ok, headers_truncated
+		request_headers, status_code, response_headers, response_body, truncated, error, ok, headers_truncated, request_body
 		FROM attempts WHERE delivery_id = ? ORDER BY number`, deliveryID)
 	return collect(rows, err, func(row scanner) (Attempt, error) {
 		var a Attempt
@@ -126,7 +129,7 @@ func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]Attempt, err
 		var reqH, respH string
 		var body []byte
 		err := row.Scan(&a.ID, &a.DeliveryID, &a.WebhookID, &a.Number, &started, &durUS, &reqH, &a.StatusCode,
-			&respH, &body, &a.Truncated, &a.Error, &a.OK, &a.HeadersTruncated)
+			&respH, &body, &a.Truncated, &a.Error, &a.OK, &a.HeadersTruncated, &a.RequestBody)
 		a.StartedAt, a.Duration = fromMS(started), time.Duration(durUS)*time.Microsecond
 		a.DurationMs = float64(durUS) / 1000
 		a.ResponseBody = string(body)

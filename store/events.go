@@ -399,3 +399,12 @@ func nullString(v string) any {
 	}
 	return v
 }
+
+// DeliveriesOfEvent returns the deliveries of one event to one webhook, oldest first: the
+// first one, then any resends and replays (at most 100).
+func (s *Store) DeliveriesOfEvent(ctx context.Context, eventID, webhookID string) ([]Delivery, error) {
+	// "webhook_id || ''" keeps SQLite on the event's index, as in HandlingOf.
+	rows, err := s.read.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		WHERE event_id = ? AND webhook_id || '' = ? ORDER BY id LIMIT 100`, eventID, webhookID)
+	return collect(rows, err, scanDelivery)
+}

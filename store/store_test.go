@@ -145,7 +145,7 @@ func tableNames(t *testing.T, s *Store) []string {
 }
 
 var schemaTables = []string{"api_tokens", "attempts", "bin_requests", "bins", "deliveries", "event_types", "events", "goose_db_version",
-	"idempotency_keys", "memberships", "missed_events", "nodes", "notifications", "organizations", "projects", "sessions",
+	"health_checks", "idempotency_keys", "memberships", "missed_events", "nodes", "notifications", "organizations", "projects", "sessions",
 	"settings", "shard_leases", "users", "webhook_events", "webhook_hourly", "webhook_projects", "webhooks"}
 
 func TestMigrationFilesAreNumberedWithoutGaps(t *testing.T) {

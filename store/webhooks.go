@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -474,6 +475,9 @@ func (s *Store) writtenWebhook(ctx context.Context, id string) (Webhook, error) 
 // off first so that nothing new is added meanwhile.
 func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
 	defer s.changedWebhook(id)
+	if err := closeNotices(ctx, s.write, id, s.nowMS()); err != nil {
+		return err
+	}
 	if err := checkAffected(s.write.ExecContext(ctx, `UPDATE webhooks SET enabled = 0,
 		disabled_reason = 'Being deleted.', disabled_at = COALESCE(disabled_at, ?) WHERE id = ?`, s.nowMS(), id)); err != nil {
 		return err
@@ -524,13 +528,77 @@ func (s *Store) DisableWebhook(ctx context.Context, id string, status WebhookSta
 
 // EnableWebhook turns a webhook back on as healthy.
 func (s *Store) EnableWebhook(ctx context.Context, id string) (Webhook, error) {
+	return s.enable(ctx, id, nil)
+}
+
+// HealthCheck is a health check that passed: the request that let a webhook back on.
+type HealthCheck struct {
+	PassedAt   time.Time
+	StatusCode int
+	Duration   time.Duration
+}
+
+// EnableAfterHealthCheck switches a webhook back on after check passed, and counts the check
+// as the webhook's latest success, in its figures of the hour too, so that its health does
+// not read "never succeeded" beside "on".
+func (s *Store) EnableAfterHealthCheck(ctx context.Context, id string, check HealthCheck) (Webhook, error) {
+	return s.enable(ctx, id, &check)
+}
+
+func (s *Store) enable(ctx context.Context, id string, check *HealthCheck) (Webhook, error) {
 	defer s.changedWebhook(id)
-	// It is switched on after a successful health check, so the failure streak is over.
-	if err := checkAffected(s.write.ExecContext(ctx, `UPDATE webhooks SET enabled = 1, status = 'HEALTHY',
-		disabled_reason = '', disabled_at = NULL, consecutive_failures = 0, updated_at = ? WHERE id = ?`, s.nowMS(), id)); err != nil {
+	now := s.nowMS()
+	err := s.WithTx(ctx, func(tx *Tx) error {
+		// It is switched on after a successful health check, so the failure streak is over.
+		if err := checkAffected(tx.ExecContext(ctx, `UPDATE webhooks SET enabled = 1, status = 'HEALTHY',
+			disabled_reason = '', disabled_at = NULL, consecutive_failures = 0, updated_at = ? WHERE id = ?`, now, id)); err != nil {
+			return err
+		}
+		if check != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET last_success_at = ? WHERE id = ?`, ms(check.PassedAt), id); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO health_checks (webhook_id, passed_at, status_code, duration_us)
+				VALUES (?, ?, ?, ?) ON CONFLICT (webhook_id) DO UPDATE SET passed_at = excluded.passed_at,
+				status_code = excluded.status_code, duration_us = excluded.duration_us`,
+				id, ms(check.PassedAt), check.StatusCode, check.Duration.Microseconds()); err != nil {
+				return err
+			}
+			h := HourStats{Hour: check.PassedAt.UTC().Truncate(time.Hour), Attempts: 1, Latency: newHistogram()}
+			h.Latency.Add(check.Duration)
+			if err := addHour(ctx, tx, id, h); err != nil {
+				return err
+			}
+		}
+		return closeNotices(ctx, tx, id, now)
+	})
+	if err != nil {
 		return Webhook{}, err
 	}
 	return s.writtenWebhook(ctx, id)
+}
+
+// LastHealthCheck returns the health check that last switched the webhook back on, or nil
+// when none did.
+func (s *Store) LastHealthCheck(ctx context.Context, webhookID string) (*HealthCheck, error) {
+	var passed, took int64
+	var c HealthCheck
+	err := s.read.QueryRowContext(ctx, `SELECT passed_at, status_code, duration_us FROM health_checks WHERE webhook_id = ?`,
+		webhookID).Scan(&passed, &c.StatusCode, &took)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	c.PassedAt, c.Duration = fromMS(passed), time.Duration(took)*time.Microsecond
+	return &c, err
+}
+
+// closeNotices marks the notices about a webhook read: what they told (it was switched off)
+// is over once it is back on or gone.
+func closeNotices(ctx context.Context, q interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, webhookID string, now int64) error {
+	_, err := q.ExecContext(ctx, `UPDATE notifications SET read_at = ? WHERE webhook_id = ? AND read_at IS NULL`, now, webhookID)
+	return err
 }
 
 // RotateSecret makes newSecret the signing secret; the old one keeps signing until keepOld
@@ -598,4 +666,17 @@ func (s *Store) CountDisabledWebhooks(ctx context.Context) (int, error) {
 	var n int
 	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhooks WHERE enabled = 0`).Scan(&n)
 	return n, err
+}
+
+// NewestWebhook returns the webhook ownerID made last (ids grow with time), or ErrNotFound
+// when they have none.
+func (s *Store) NewestWebhook(ctx context.Context, ownerID string) (Webhook, error) {
+	w, err := scanWebhook(s.read.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks
+		WHERE owner_id = ? ORDER BY id DESC LIMIT 1`, ownerID))
+	if err != nil {
+		return w, err
+	}
+	hooks := []Webhook{w}
+	err = loadSelections(ctx, s.read, hooks)
+	return hooks[0], err
 }

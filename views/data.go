@@ -28,6 +28,7 @@ type Page struct {
 	CSRF   string
 	Flash  Flash
 	Assets Assets
+	Now    time.Time // when the page was made, for "3 min ago"
 }
 
 // Flash is a one-time message shown at the top of the next page.
@@ -85,6 +86,23 @@ func when(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") }
 
 // whenExact formats a time to the second, for logs: "28 Nov 2026, 14:05:09 UTC".
 func whenExact(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04:05 UTC") }
+
+// AgoText says how long before now t was, roughly, for lists: "just now", "3 min ago",
+// "5 hours ago", "2 days ago"; past a week, the date.
+func AgoText(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+	case d < 24*time.Hour:
+		return plural(int(d.Hours()), "hour", "hours") + " ago"
+	case d < 7*24*time.Hour:
+		return plural(int(d.Hours()/24), "day", "days") + " ago"
+	}
+	return t.UTC().Format("2 Jan 2006")
+}
 
 // whenPtr formats an optional time, with a word for "never".
 func whenPtr(t *time.Time, never string) string {

@@ -47,7 +47,15 @@ type HeaderBlock struct {
 // ShowJSON prepares stored text for reading in at most limit bytes: JSON indented by two
 // spaces (with \u003c, \u003e and \u0026 shown as the characters they stand for), anything
 // else as it is. rawURL is where the whole text can be downloaded.
-func ShowJSON(raw []byte, limit int, rawURL string) TextBlock {
+func ShowJSON(raw []byte, limit int, rawURL string) TextBlock { return show(raw, limit, rawURL, true) }
+
+// ShowExact prepares stored text to show byte for byte (a request body a reader may check a
+// signature of), in at most limit bytes; bytes that are not UTF-8 show as �.
+func ShowExact(raw []byte, limit int, rawURL string) TextBlock {
+	return show(raw, limit, rawURL, false)
+}
+
+func show(raw []byte, limit int, rawURL string, indent bool) TextBlock {
 	switch {
 	case len(raw) == 0:
 		return TextBlock{}
@@ -58,7 +66,7 @@ func ShowJSON(raw []byte, limit int, rawURL string) TextBlock {
 	var out []byte
 	var full bool
 	of := byteSize(len(raw))
-	if json.Valid(raw) {
+	if indent && json.Valid(raw) {
 		var deep bool
 		out, deep, full = indentJSON(raw, limit)
 		if deep {
