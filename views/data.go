@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -135,6 +136,17 @@ func EnumName(name string) templ.Component {
 	}
 	return templ.Raw(strings.Join(parts, "_<wbr>"))
 }
+
+// headerValue shows a header's value; an event type name (X-Hookyard-Event) may wrap only
+// after its underscores.
+func headerValue(v string) templ.Component {
+	if eventName.MatchString(v) {
+		return EnumName(v)
+	}
+	return templ.Raw(html.EscapeString(v))
+}
+
+var eventName = regexp.MustCompile(`^[A-Z][A-Z0-9_]{2,63}$`)
 
 func templURLEscape(s string) string { return url.QueryEscape(s) }
 
