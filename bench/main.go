@@ -60,10 +60,10 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, server log)")
 	flag.StringVar(&o.latencyCSV, "latency-csv", "", "write each event of the latency run (publish start in Unix ns, latency in µs) to this file")
 	flag.StringVar(&o.serveFlags, "serve-flags", "", "extra flags for hookyard serve, space-separated (e.g. \"--per-webhook-concurrency 32\")")
-	flag.StringVar(&o.runs, "runs", "baseline,throughput,latency,fanout,isolation,page", "runs to make, comma-separated (figures of the others are 0)")
+	flag.StringVar(&o.runs, "runs", "baseline,throughput,latency,fanout,isolation,page,filters", "runs to make, comma-separated (figures of the others are 0)")
 	flag.Parse()
 	for _, r := range strings.Split(o.runs, ",") {
-		if !slices.Contains([]string{"baseline", "throughput", "latency", "fanout", "isolation", "page"}, r) {
+		if !slices.Contains([]string{"baseline", "throughput", "latency", "fanout", "isolation", "page", "filters"}, r) {
 			fmt.Fprintf(os.Stderr, "bench: -runs: unknown run %q\n", r)
 			os.Exit(2)
 		}
@@ -91,6 +91,9 @@ type figures struct {
 	PeakRSSMB        float64 `json:"peak_rss_mb"`
 	// From the health issue: the webhook page with a million attempts stored.
 	WebhookPageMs1MAttempts float64 `json:"webhook_page_ms_1m_attempts"`
+	// From the delivery-controls issue (bench/filters.go).
+	Fanout1000FilteredMs float64 `json:"fanout_1000_filtered_ms"`
+	FilteredLatencyP99Ms float64 `json:"filtered_latency_p99_ms"`
 }
 
 // row is one line of the printed table.
@@ -259,6 +262,7 @@ func (b *bench) all() error {
 			}
 			return b.fanOut()
 		}},
+		{"filters", func() error { return b.filters(hook) }},
 		{"isolation", b.isolation},
 		{"page", func() error { return b.webhookPage(b.db) }},
 	}
