@@ -58,7 +58,7 @@ type options struct {
 }
 
 // allRuns are the runs -runs may name, in the order they are made.
-var allRuns = []string{"baseline", "throughput", "singlepublish", "batchsteady", "latency", "fanout", "isolation", "page",
+var allRuns = []string{"baseline", "throughput", "singlepublish", "batchsteady", "latency", "fanout", "isolation", "page", "filters",
 	"match", "kill9", "backlog", "restart", "postgres", "cluster"}
 
 // pgRuns are the runs that need -pg (and are made only when asked for).
@@ -191,6 +191,9 @@ type figures struct {
 	ClusterDeliveriesRatio       float64 `json:"cluster_deliveries_ratio,omitempty"` // several nodes / one
 	ClusterTakeoverS             float64 `json:"cluster_takeover_s,omitempty"`
 	LoadAverage1m                float64 `json:"load_average_1m"` // /proc/loadavg at the end
+	// From the delivery-controls issue (bench/filters.go).
+	Fanout1000FilteredMs float64 `json:"fanout_1000_filtered_ms"`
+	FilteredLatencyP99Ms float64 `json:"filtered_latency_p99_ms"`
 }
 
 // row is one line of the printed table.
@@ -419,6 +422,7 @@ func (b *bench) all() error {
 			}
 			return b.fanOut()
 		}},
+		{"filters", func() error { return b.filters(hook) }},
 		{"isolation", b.isolation},
 		{"page", func() error { return b.webhookPage(b.db) }},
 		// These run on servers of their own (the restart is part of the backlog run).

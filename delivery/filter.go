@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/big"
 	"slices"
 	"strconv"
@@ -271,6 +272,7 @@ type ConditionResult struct {
 // FilterOutcome is a filter's verdict on one event, condition by condition.
 type FilterOutcome struct {
 	Matches    bool
+	Any        bool // one condition was enough ("any"); else all were needed
 	Conditions []ConditionResult
 	Broken     string // why a stored filter lets nothing through
 }
@@ -311,7 +313,7 @@ func (f *Filter) Evaluate(d *Document) FilterOutcome {
 	if f.broken != "" {
 		return FilterOutcome{Broken: f.broken}
 	}
-	out := FilterOutcome{Matches: !f.any, Conditions: make([]ConditionResult, len(f.conds))}
+	out := FilterOutcome{Matches: !f.any, Any: f.any, Conditions: make([]ConditionResult, len(f.conds))}
 	for i := range f.conds {
 		r := f.conds[i].eval(d)
 		out.Conditions[i] = r
@@ -465,4 +467,62 @@ func numbersEqual(a, b json.Number) bool {
 	x, ok1 := new(big.Rat).SetString(string(a))
 	y, ok2 := new(big.Rat).SetString(string(b))
 	return ok1 && ok2 && x.Cmp(y) == 0
+}
+
+// FieldKind is what a payload field holds, for a builder offering it: "text", "time",
+// "number", "yes/no", "list" or "empty" (null).
+type FieldKind string
+
+// PayloadField is a path into an event's payload and what it held.
+type PayloadField struct {
+	Path string
+	Kind FieldKind
+}
+
+// Fields lists the paths a filter could look at in this event, in payload order of the
+// values (current value first), at most max: scalars and lists (not objects, whose fields
+// are listed instead), down to a few levels, without array elements.
+func (d *Document) Fields(max int) []PayloadField {
+	if !d.decoded {
+		d.decode()
+	}
+	var out []PayloadField
+	var walk func(prefix string, v any, depth int)
+	walk = func(prefix string, v any, depth int) {
+		if len(out) >= max {
+			return
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			if depth >= 4 {
+				return
+			}
+			for _, k := range slices.Sorted(maps.Keys(x)) {
+				if k != "" && !strings.Contains(k, ".") {
+					walk(prefix+"."+k, x[k], depth+1)
+				}
+			}
+			return
+		case []any:
+			out = append(out, PayloadField{prefix, "list"})
+		case string:
+			kind := FieldKind("text")
+			if _, err := time.Parse(time.RFC3339Nano, x); err == nil {
+				kind = "time"
+			}
+			out = append(out, PayloadField{prefix, kind})
+		case json.Number:
+			out = append(out, PayloadField{prefix, "number"})
+		case bool:
+			out = append(out, PayloadField{prefix, "yes/no"})
+		case nil:
+			out = append(out, PayloadField{prefix, "empty"})
+		}
+	}
+	for _, root := range []string{"currentValue", "previousValue"} {
+		if m, ok := d.root[root].(map[string]any); ok {
+			walk(root, m, 0)
+		}
+	}
+	return out
 }

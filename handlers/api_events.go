@@ -320,7 +320,7 @@ func (s *Server) resend(ctx context.Context, d store.Delivery, w store.Webhook) 
 	}
 	if !keep(ev) {
 		return store.Delivery{}, problem(http.StatusConflict,
-			"This webhook no longer receives this event: its choices changed, or its owner lost access to the project.")
+			"This webhook no longer receives this event: its choices or its filter changed, or its owner lost access to the project.")
 	}
 	nd := s.newDelivery(ev, w.ID)
 	nd.ResendOf, nd.MessageID = d.ID, d.MessageID

@@ -118,15 +118,24 @@ func filteredOutText(o delivery.FilterOutcome) string {
 	if o.Broken != "" {
 		return "Left out: its filter cannot be read (" + o.Broken + "); edit the webhook to fix it."
 	}
+	return "Left out by its filter: " + failedConditionsText(o) + "."
+}
+
+// failedConditionsText names the conditions that did not hold and what they saw:
+// "Current value → status is “Done” did not hold (it was “Open”)".
+func failedConditionsText(o delivery.FilterOutcome) string {
+	if o.Broken != "" {
+		return "its filter cannot be read (" + o.Broken + ")"
+	}
 	failed := o.Failed()
 	parts := make([]string, len(failed))
 	for i, r := range failed {
 		parts[i] = conditionWords(r.Condition) + " did not hold (" + sawWords(r) + ")"
 	}
-	if len(failed) < len(o.Conditions) || len(o.Conditions) == 1 {
-		return "Left out by its filter: " + strings.Join(parts, "; ") + "."
+	if o.Any && len(o.Conditions) > 1 {
+		return "none of its conditions held — " + strings.Join(parts, "; ")
 	}
-	return "Left out by its filter: none of its conditions held — " + strings.Join(parts, "; ") + "."
+	return strings.Join(parts, "; ")
 }
 
 // sawWords says what a condition found in the event.

@@ -129,6 +129,8 @@ type builderState struct {
 	projects    []string
 	testEvent   string
 	ordered     bool
+	filterMatch string // "all" or "any"
+	filterRows  []builderCondition
 	refused     string // why the form as a whole was not saved (a quota reached)
 }
 
@@ -143,6 +145,7 @@ func (s *Server) readBuilder(c echo.Context) builderState {
 		testEvent:   form.Get("test_event"),
 		ordered:     form.Get("ordered") != "",
 	}
+	st.filterMatch, st.filterRows = readBuilderFilter(form)
 	return st
 }
 
@@ -174,7 +177,7 @@ func (b builderState) input(fe fieldErrors) webhookInput {
 
 func (s *Server) renderBuilder(c echo.Context, status int, b builderState, fe fieldErrors, test views.TestResult) error {
 	ctx := c.Request().Context()
-	subs, _, err := s.subscribableTypes(ctx)
+	subs, types, err := s.subscribableTypes(ctx)
 	if err != nil {
 		return err
 	}
@@ -242,7 +245,16 @@ func (s *Server) renderBuilder(c echo.Context, status int, b builderState, fe fi
 	if d.TestEvent == "" && len(chosenEvents) > 0 {
 		d.TestEvent = chosenEvents[0].Name
 	}
-	d.Summary = summarize(b.values["url"], b.allEvents, chosenEvents, b.allProjects, chosenProjects, b.owner.IsAdmin())
+	fc, err := s.builderFilterContext(ctx, b)
+	if err != nil {
+		return err
+	}
+	d.Filter = filterSection(b, fc, fe, types)
+	filter, _ := builderFilter(b.filterMatch, b.filterRows, fc.kinds)
+	if _, problems := delivery.CheckFilter(filter); len(problems) > 0 {
+		filter = nil // the summary says only what would be saved
+	}
+	d.Summary = summarize(b.values["url"], b.allEvents, chosenEvents, b.allProjects, chosenProjects, b.owner.IsAdmin(), filterWords(filter))
 	return s.render(c, status, views.WebhookBuilder(d))
 }
 
@@ -266,6 +278,7 @@ func (s *Server) editWebhook(c echo.Context) error {
 	b := builderState{id: w.ID, saved: w.ProjectIDs, owner: owner, values: map[string]string{"name": w.Name, "url": w.URL,
 		"headers": headerLines(w.Headers), "rate_limit": optionalNumber(w.RateLimitPerSecond)}, ordered: w.Ordered,
 		allEvents: len(w.Events) == 0, events: w.Events, allProjects: len(w.ProjectIDs) == 0, projects: w.ProjectIDs}
+	b.filterMatch, b.filterRows = builderRows(w.Filter)
 	return s.renderBuilder(c, http.StatusOK, b, nil, views.TestResult{})
 }
 
@@ -288,7 +301,12 @@ func (s *Server) submitBuilder(c echo.Context) error {
 	} else {
 		b.owner = *currentUser(c)
 	}
-	switch c.FormValue("action") {
+	action := c.FormValue("action")
+	if rows, ok := filterRowsAction(action, b.filterRows); ok {
+		b.filterRows = rows
+		return s.renderBuilder(c, http.StatusOK, b, nil, views.TestResult{})
+	}
+	switch action {
 	case "preview":
 		return s.renderBuilder(c, http.StatusOK, b, nil, views.TestResult{})
 	case "test":
@@ -300,6 +318,13 @@ func (s *Server) submitBuilder(c echo.Context) error {
 	}
 	fe := fieldErrors{}
 	in := b.input(fe)
+	fc, err := s.builderFilterContext(ctx, b)
+	if err != nil {
+		return err
+	}
+	filter, rowOf := builderFilter(b.filterMatch, b.filterRows, fc.kinds)
+	checkBuilderFilter(filter, rowOf, fe)
+	in.Filter = store.Setting[*store.PayloadFilter]{Set: true, To: filter}
 	if err := s.checkWebhook(ctx, in, b.owner, false, fe); err != nil {
 		return err
 	}
@@ -315,7 +340,7 @@ func (s *Server) submitBuilder(c echo.Context) error {
 	if b.id == "" {
 		w := store.Webhook{OwnerID: b.owner.ID, Name: in.Name, URL: strings.TrimSpace(in.URL), Secret: delivery.NewSecret(),
 			Events: in.Events, ProjectIDs: in.ProjectIDs, Headers: *in.Headers, RateLimitPerSecond: in.RateLimitPerSecond.To,
-			Ordered: b.ordered}
+			Ordered: b.ordered, Filter: filter}
 		if err := s.store.CreateWebhookWithin(ctx, &w, s.opts.MaxWebhooksPerUser); errors.Is(err, store.ErrQuotaReached) {
 			b.refused = s.webhookQuotaProblem().Detail
 			return s.renderBuilder(c, http.StatusTooManyRequests, b, nil, views.TestResult{})
@@ -327,7 +352,7 @@ func (s *Server) submitBuilder(c echo.Context) error {
 	}
 	url := strings.TrimSpace(in.URL)
 	w, err := s.store.UpdateWebhook(ctx, b.id, store.WebhookChanges{Name: &in.Name, URL: &url, Events: &in.Events, ProjectIDs: &in.ProjectIDs,
-		Headers: in.Headers, RateLimitPerSecond: in.RateLimitPerSecond, Ordered: in.Ordered})
+		Headers: in.Headers, RateLimitPerSecond: in.RateLimitPerSecond, Ordered: in.Ordered, Filter: in.Filter})
 	if err != nil {
 		return notFoundAs(err, "webhook")
 	}
@@ -437,6 +462,9 @@ func (s *Server) webhookPageData(c echo.Context, w store.Webhook) (views.Webhook
 		d.Projects = append(d.Projects, views.BuilderProject{ID: p.ID, Name: p.Name + " (" + p.OrganizationName + ")"})
 	}
 	d.Unavailable = len(lost)
+	if words := filterWords(w.Filter); words != "" {
+		d.FilterText = strings.ToUpper(words[:1]) + words[1:] + "."
+	}
 	for _, t := range subs {
 		d.TestEvents = append(d.TestEvents, views.BuilderEvent{Name: t.Name, Label: t.Label})
 	}

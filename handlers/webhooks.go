@@ -296,8 +296,9 @@ func (s *Server) enableWebhook(ctx context.Context, w store.Webhook) (store.Webh
 	return w, res, err
 }
 
-// summarize says in plain words what a webhook does, as the builder's live summary.
-func summarize(url string, allEvents bool, events []store.EventType, allProjects bool, projects []store.Project, ownerIsAdmin bool) string {
+// summarize says in plain words what a webhook does, as the builder's live summary; filter is
+// its filter in words ("" for none).
+func summarize(url string, allEvents bool, events []store.EventType, allProjects bool, projects []store.Project, ownerIsAdmin bool, filter string) string {
 	target := "your URL"
 	if strings.TrimSpace(url) != "" {
 		target = strings.TrimSpace(url)
@@ -329,6 +330,9 @@ func summarize(url string, allEvents bool, events []store.EventType, allProjects
 			names[i] = p.Name + " (" + p.OrganizationName + ")"
 		}
 		where = "in " + joinOr(names, 4, "projects")
+	}
+	if filter != "" {
+		return "Calls " + target + " " + what + " " + where + ", only when " + filter + "."
 	}
 	return "Calls " + target + " " + what + " " + where + "."
 }
