@@ -93,7 +93,7 @@ func Tokens(d TokensPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if d.Pager.Total == 0 {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<div class=\"empty\" data-testid=\"empty-tokens\"><h3>No tokens yet</h3><p>Create one above when a script needs to reach the API.</p></div>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<div class=\"empty\" data-testid=\"empty-tokens\"><h2>No tokens yet</h2><p>Create one above when a script needs to reach the API.</p></div>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -134,12 +134,12 @@ func Webhooks(d WebhooksPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if d.State == "" {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<h3>No webhooks yet</h3><p>A webhook sends a signed request to your URL whenever the events you pick happen in the projects you pick.</p><p class=\"buttons\" style=\"justify-content:center\"><a class=\"button\" href=\"/webhooks/new\">Create your first webhook</a> <a class=\"button secondary\" href=\"/inspector\">No server yet? Use the request inspector</a></p>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<h2>No webhooks yet</h2><p>A webhook sends a signed request to your URL whenever the events you pick happen in the projects you pick.</p><p class=\"buttons\" style=\"justify-content:center\"><a class=\"button\" href=\"/webhooks/new\">Create your first webhook</a> <a class=\"button secondary\" href=\"/inspector\">No server yet? Use the request inspector</a></p>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 				} else {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<h3>No webhooks in this state</h3><p><a href=\"/webhooks\">Show all webhooks</a></p>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<h2>No webhooks in this state</h2><p><a href=\"/webhooks\">Show all webhooks</a></p>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -1346,14 +1346,14 @@ func TestResultBox(r TestResult) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				body := ShowJSON([]byte(r.Body), MaxShownBytes, "")
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 133, "<pre class=\"response-body\" data-testid=\"test-response-body\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 133, "<pre class=\"response-body\" data-testid=\"test-response-body\" tabindex=\"0\" aria-label=\"What the receiver answered\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var55 string
 				templ_7745c5c3_Var55, templ_7745c5c3_Err = templ.JoinStringErrs(body.Text)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/webhooks.templ`, Line: 423, Col: 75}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/webhooks.templ`, Line: 423, Col: 128}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var55))
 				if templ_7745c5c3_Err != nil {
