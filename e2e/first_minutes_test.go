@@ -54,6 +54,10 @@ func TestBrowserFirstFiveMinutes(t *testing.T) {
 	}
 	waitSummary(t, ctx, "“Record moved to another list”", "“Comment added”", "Support (Globex)", "Hiring (Initech)")
 	shot("builder")
+	do(t, ctx, "send a test before saving",
+		chromedp.Click(button("Send test")),
+		chromedp.WaitVisible(chromedp.Search(`//*[@id="test-result"]//strong[normalize-space()="It works."]`)),
+	)
 	do(t, ctx, "save",
 		chromedp.Click(button("Create webhook")),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="secret-panel"]`)),
@@ -86,9 +90,18 @@ func TestBrowserFirstFiveMinutes(t *testing.T) {
 	do(t, ctx, "open the inspector",
 		chromedp.Click(chromedp.Search(`//nav//a[normalize-space()="Inspector"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="bin-link"]`)),
+	)
+	if got := text(t, ctx, `[data-testid="bin-link"]`); got != "Test URL for “My first webhook”" {
+		t.Errorf("the inspector lists the webhook's test URL as %q, want it named after the webhook", got)
+	}
+	do(t, ctx, "open the test URL",
 		chromedp.Click(chromedp.CSS(`[data-testid="bin-link"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="bin-request"]`)),
 	)
+	builderTest := `[...document.querySelectorAll('[data-testid="bin-request"]')].find(r => r.querySelector('[data-testid="bin-body"]').innerText.includes('"id": "wh_test"'))`
+	if words, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(`+builderTest+`)?.innerText ?? ''`)); err != nil || !strings.Contains(words, "“Send test” from the webhook builder") {
+		t.Errorf("the builder's Send test reads in the inspector %q (%v), want it named as such", words, err)
+	}
 	// The demo's trickle of events may reach the webhook too: look for the one published.
 	sample := `[...document.querySelectorAll('[data-testid="bin-request"]')].find(r => r.querySelector('[data-testid="bin-body"]').innerText.includes(` + jsString(eventID) + `))`
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`(`+sample+`)?.querySelectorAll('[data-testid="sig-ok"]').length ?? -1`)); err != nil || n != 2 {

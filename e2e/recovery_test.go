@@ -120,7 +120,7 @@ func TestBrowserRecovery(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="reenable-result"]`)),
 	)
 	wantPath(t, ctx, "/")
-	if res := text(t, ctx, `[data-testid="reenable-result"]`); !strings.Contains(res, "Back on") || !strings.Contains(res, "3 missed event(s)") {
+	if res := text(t, ctx, `[data-testid="reenable-result"]`); !strings.Contains(res, "Back on") || !strings.Contains(res, "3 missed events are being sent") {
 		t.Errorf("re-enable result reads %q", res)
 	}
 	waitFor(t, "the missed events to arrive", func() bool {

@@ -122,7 +122,7 @@ func tour(t *testing.T, ctx context.Context, srv *server, visit func(name string
 
 	do(t, ctx, "make a bin",
 		chromedp.Navigate(srv.base+"/inspector"),
-		chromedp.Click(button("Create a bin")),
+		chromedp.Click(button("Create a test URL")),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="bin-empty"]`)),
 	)
 	visit("bin-empty")

@@ -47,7 +47,10 @@ func (s *Server) apiCreateOrganization(c echo.Context) error {
 		return err
 	}
 	o, err := s.store.CreateOrganization(c.Request().Context(), *in.Name)
-	if err != nil {
+	if err := orgNameConflict(err, *in.Name, fe); err != nil {
+		return err
+	}
+	if err := validation(fe); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, organizationDetail{Organization: o, Projects: []store.Project{}, Members: []store.User{}})
@@ -94,8 +97,12 @@ func (s *Server) apiUpdateOrganization(c echo.Context) error {
 		if err := validation(fe); err != nil {
 			return err
 		}
-		if o, err = s.store.RenameOrganization(ctx, o.ID, *in.Name); err != nil {
+		o, err = s.store.RenameOrganization(ctx, o.ID, *in.Name)
+		if err := orgNameConflict(err, *in.Name, fe); err != nil {
 			return notFoundAs(err, "organisation")
+		}
+		if err := validation(fe); err != nil {
+			return err
 		}
 	}
 	return c.JSON(http.StatusOK, o)

@@ -69,7 +69,7 @@ func TestBinsPerPersonQuota(t *testing.T) {
 	for _, path := range []string{"/inspector", "/inspector/first-webhook"} {
 		p := mia.post(path, url.Values{})
 		wantPageStatus(t, p, http.StatusTooManyRequests)
-		if msg := squash(p.Doc.Find(`[data-testid="flash"]`).Text()); !strings.Contains(msg, "You already have 20 request bins, the most one person may have") {
+		if msg := squash(p.Doc.Find(`[data-testid="flash"]`).Text()); !strings.Contains(msg, "You already have 20 test URLs, the most one person may have") {
 			t.Errorf("POST %s: the page says %q, want the limit named", path, msg)
 		}
 		if n := p.Doc.Find(`[data-testid="bin-link"]`).Length(); n != 20 {

@@ -105,14 +105,14 @@ func (s *Server) eventOutcomes(ctx context.Context, viewer *store.User, ev store
 func deliveryReason(d store.Delivery) string {
 	switch d.Status {
 	case store.DeliverySucceeded:
-		return fmt.Sprintf("Delivered (HTTP %d) after %d attempt(s).", d.LastStatusCode, d.Attempts)
+		return fmt.Sprintf("Delivered (HTTP %d) after %s.", d.LastStatusCode, plural(d.Attempts, "attempt"))
 	case store.DeliveryPending:
 		if d.Attempts == 0 {
 			return "Waiting for its first attempt."
 		}
 		return fmt.Sprintf("Attempt %d failed (%s); it will be tried again.", d.Attempts, d.LastError)
 	case store.DeliveryFailed:
-		return fmt.Sprintf("Failed after %d attempt(s): %s", d.Attempts, d.LastError)
+		return fmt.Sprintf("Failed after %s: %s", plural(d.Attempts, "attempt"), d.LastError)
 	}
 	return d.LastError
 }

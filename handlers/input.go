@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"strings"
 
 	"hookyard/store"
@@ -74,4 +75,14 @@ func (in eventTypeInput) check(fe fieldErrors) {
 		checkName(fe, "category", in.Category, "Leave the category empty or give it a name.", 50)
 	}
 	checkText(fe, "description", in.Description, 300)
+}
+
+// orgNameConflict turns the store's refusal of an organisation name another one has into the
+// field error a person can fix; other errors pass through.
+func orgNameConflict(err error, name string, fe fieldErrors) error {
+	if errors.Is(err, store.ErrConflict) {
+		fe.add("name", "There is already an organisation called “"+strings.TrimSpace(name)+"”. Choose another name.")
+		return nil
+	}
+	return err
 }

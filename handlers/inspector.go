@@ -45,11 +45,18 @@ func (s *Server) inspectorPage(c echo.Context, status int, refused string) error
 	if err != nil {
 		return err
 	}
-	urls := map[string]string{}
-	for _, b := range bins {
-		urls[b.ID] = s.binURL(b.ID)
+	urls, byURL := map[string]string{}, make([]string, len(bins))
+	for i, b := range bins {
+		urls[b.ID], byURL[i] = s.binURL(b.ID), s.binURL(b.ID)
 	}
-	d := views.InspectorPage{Page: s.page(c, "Request inspector", "inspector"), Bins: bins, BinURLs: urls}
+	calling, err := s.store.WebhooksCalling(c.Request().Context(), currentUser(c).ID, byURL)
+	if err != nil {
+		return err
+	}
+	d := views.InspectorPage{Page: s.page(c, "Request inspector", "inspector"), Bins: bins, BinURLs: urls, Webhooks: map[string][]store.WebhookName{}}
+	for _, b := range bins {
+		d.Webhooks[b.ID] = calling[urls[b.ID]]
+	}
 	if refused != "" {
 		d.Flash = views.Flash{Kind: "bad", Text: refused}
 	}
@@ -70,7 +77,7 @@ func (s *Server) newBin(c echo.Context, then func(store.Bin) error) error {
 
 func (s *Server) createBin(c echo.Context) error {
 	return s.newBin(c, func(b store.Bin) error {
-		return s.redirectWithFlash(c, "/inspector/"+b.ID, "Bin created. Use its URL for a webhook, then send a test.")
+		return s.redirectWithFlash(c, "/inspector/"+b.ID, "Test URL created. Use it as a webhook's URL, then send a test.")
 	})
 }
 
@@ -91,7 +98,7 @@ func (s *Server) deleteBin(c echo.Context) error {
 	if err := s.store.DeleteBin(ctx, b.ID); err != nil {
 		return notFoundAs(err, "bin")
 	}
-	return s.redirectWithFlash(c, "/inspector", "Bin deleted.")
+	return s.redirectWithFlash(c, "/inspector", "Test URL deleted.")
 }
 
 func (s *Server) binPage(c echo.Context) (views.BinPage, error) {
@@ -109,7 +116,13 @@ func (s *Server) binPage(c echo.Context) (views.BinPage, error) {
 	if err != nil {
 		return views.BinPage{}, err
 	}
-	d := views.BinPage{Page: s.page(c, "Bin", "inspector"), Bin: b, URL: s.binURL(b.ID)}
+	d := views.BinPage{Page: s.page(c, "Test URL", "inspector"), Bin: b, URL: s.binURL(b.ID)}
+	calling, err := s.store.WebhooksCalling(ctx, b.OwnerID, []string{d.URL})
+	if err != nil {
+		return views.BinPage{}, err
+	}
+	d.Webhooks = calling[d.URL]
+	d.Page.Title = views.BinTitle(d.Webhooks)
 	left := maxBinPageText
 	for _, r := range reqs {
 		ir := s.inspect(ctx, u, r, types, min(views.MaxShownBytes, left))
@@ -204,9 +217,14 @@ func (s *Server) inspect(ctx context.Context, viewer *store.User, r store.BinReq
 		return out
 	}
 	out.Event = typeLabel(types, p.Event)
+	if p.Webhook.ID == unsavedWebhookID {
+		out.Signatures = []views.SignatureCheck{{Header: "signatures", State: "unknown",
+			Words: "A “Send test” from the webhook builder, before the webhook was saved: it was signed with a temporary secret, so there is nothing to check it against."}}
+		return out
+	}
 	w, err := s.webhookFor(ctx, viewer, p.Webhook.ID)
 	if err != nil {
-		out.Signatures = []views.SignatureCheck{{Header: "signatures", State: "unknown", Words: "Sent for a webhook you cannot see, so its secret cannot be checked here."}}
+		out.Signatures = []views.SignatureCheck{{Header: "signatures", State: "unknown", Words: "Sent for a webhook that is not yours or was deleted, so its secret cannot be checked here."}}
 		return out
 	}
 	secrets := w.SigningSecrets(r.ReceivedAt)
@@ -223,9 +241,9 @@ func checkBlue(got string, secrets []string, body []byte) views.SignatureCheck {
 	case got == "":
 		sc.State, sc.Words = "missing", "The header is missing."
 	case slices.ContainsFunc(secrets, func(sec string) bool { return delivery.BlueSignature(sec, body) == got }):
-		sc.State, sc.Words = "ok", "HMAC-SHA256 of the body with the webhook's secret matches."
+		sc.State, sc.Words = "ok", "Made from exactly this body with the webhook's secret."
 	default:
-		sc.State, sc.Words = "bad", "It does not match the body with the webhook's secret: the body was changed, or another secret signed it."
+		sc.State, sc.Words = "bad", "It does not match this body and the webhook's secret: the body was changed, or another secret signed it."
 	}
 	return sc
 }
@@ -245,7 +263,7 @@ func checkStandard(h http.Header, secrets []string, body []byte) views.Signature
 		}
 		for _, got := range strings.Fields(sigs) {
 			if got == want {
-				sc.State, sc.Words = "ok", "Standard Webhooks signature matches the webhook's secret."
+				sc.State, sc.Words = "ok", "Made from exactly this body, its id and time with the webhook's secret."
 				return sc
 			}
 		}

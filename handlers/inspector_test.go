@@ -151,3 +151,42 @@ func TestInspectorKeepsNoCredentials(t *testing.T) {
 		t.Errorf("GET on a bin answers %d, want 405", resp.StatusCode)
 	}
 }
+
+// A test URL is named after the webhook that calls it, on the inspector's list and its own
+// page (which links to the webhook); the builder's Send test, made before the webhook exists,
+// is said to be that rather than "a webhook you cannot see".
+func TestInspectorNamesBinsAfterTheirWebhook(t *testing.T) {
+	f := newAPIFixture(t, roomyLogins)
+	b := f.signedInAs(f.mia)
+	p := b.post("/inspector", url.Values{})
+	binPath := p.Header.Get("Location")
+	binURL := f.srv.URL + "/inspect/" + strings.TrimPrefix(binPath, "/inspector/")
+	if got := squash(b.get("/inspector").Doc.Find(`[data-testid="bin-link"]`).Text()); got != "Unused test URL" {
+		t.Errorf("a new test URL is listed as %q, want “Unused test URL”", got)
+	}
+
+	// The builder's Send test, before saving.
+	p = b.post("/webhooks", url.Values{"action": {"test"}, "name": {"Orders"}, "url": {binURL}, "all_events": {"1"}, "all_projects": {"1"}, "test_event": {"TODO_CREATED"}})
+	if r := squash(p.Doc.Find(`[data-testid="test-result"]`).Text()); !strings.Contains(r, "It works") {
+		t.Fatalf("Send test to the test URL: %q", r)
+	}
+	req := b.get(binPath).Doc.Find(`[data-testid="bin-request"]`).First()
+	if got := squash(req.Text()); !strings.Contains(got, "“Send test” from the webhook builder") || strings.Contains(got, "cannot see") {
+		t.Errorf("the builder's test reads %q, want it said to be the builder's Send test", got)
+	}
+
+	w := f.createWebhook(t, f.miaToken, map[string]any{"name": "Orders", "url": binURL})
+	if got := squash(b.get("/inspector").Doc.Find(`[data-testid="bin-link"]`).Text()); got != "Test URL for “Orders”" {
+		t.Errorf("the test URL is listed as %q, want “Test URL for “Orders””", got)
+	}
+	p = b.get(binPath)
+	if got := squash(p.Doc.Find(`[data-testid="bin-title"]`).Text()); got != "Test URL for “Orders”" {
+		t.Errorf("the test URL's page is headed %q", got)
+	}
+	if href, _ := p.Doc.Find(`[data-testid="bin-webhook"]`).Attr("href"); href != "/webhooks/"+w.ID {
+		t.Errorf("the test URL's page links to %q, want the webhook", href)
+	}
+	if strings.Contains(squash(p.Doc.Find("main").Text()), "Bin") {
+		t.Errorf("the test URL's page says “Bin”: %q", squash(p.Doc.Find("main").Text()))
+	}
+}

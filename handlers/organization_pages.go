@@ -61,8 +61,11 @@ func (s *Server) createOrganization(c echo.Context) error {
 		return s.organizationsPage(c, http.StatusUnprocessableEntity, form(v, fe))
 	}
 	o, err := s.store.CreateOrganization(c.Request().Context(), v["name"])
-	if err != nil {
+	if err := orgNameConflict(err, v["name"], fe); err != nil {
 		return err
+	}
+	if len(fe) > 0 {
+		return s.organizationsPage(c, http.StatusUnprocessableEntity, form(v, fe))
 	}
 	return s.redirectWithFlash(c, "/organizations/"+o.ID, o.Name+" was created. Now add its projects.")
 }
@@ -125,8 +128,11 @@ func (s *Server) renameOrganization(c echo.Context) error {
 		return s.organizationPage(c, http.StatusUnprocessableEntity, c.Param("id"), organizationForms{rename: form(v, fe)})
 	}
 	o, err := s.store.RenameOrganization(c.Request().Context(), c.Param("id"), v["name"])
-	if err != nil {
+	if err := orgNameConflict(err, v["name"], fe); err != nil {
 		return notFoundAs(err, "organisation")
+	}
+	if len(fe) > 0 {
+		return s.organizationPage(c, http.StatusUnprocessableEntity, c.Param("id"), organizationForms{rename: form(v, fe)})
 	}
 	return s.redirectWithFlash(c, "/organizations/"+o.ID, "Renamed to "+o.Name+".")
 }

@@ -798,3 +798,33 @@ func TestTokensPage(t *testing.T) {
 	}
 	wantPageStatus(t, b.post("/settings/tokens/tok_nope/delete", nil), http.StatusNotFound)
 }
+
+// Two organisations cannot share a name (in any case): the form and the API say so, and
+// nothing is stored or renamed.
+func TestOrganizationNamesAreUnique(t *testing.T) {
+	f := newAPIFixture(t) // Acme and Bolt
+	b := f.signedInAs(f.admin)
+	before := orgsInStore(t, f.store)
+	p := b.post("/organizations", url.Values{"name": {" acme "}})
+	wantPageStatus(t, p, http.StatusUnprocessableEntity)
+	if got := fieldError(p, "name"); !strings.Contains(got, "already an organisation called “acme”") {
+		t.Errorf("creating a second Acme: the form says %q", got)
+	}
+	p = b.post("/organizations/"+f.bolt.ID, url.Values{"name": {"ACME"}})
+	wantPageStatus(t, p, http.StatusUnprocessableEntity)
+	if got := fieldError(p, "name"); !strings.Contains(got, "already an organisation called “ACME”") {
+		t.Errorf("renaming Bolt to ACME: the form says %q", got)
+	}
+	r := f.api(f.adminToken, http.MethodPost, "/api/v1/organizations", map[string]any{"name": "Acme"})
+	wantFieldErrors(t, r, "name")
+	r = f.api(f.adminToken, http.MethodPatch, "/api/v1/organizations/"+f.bolt.ID, map[string]any{"name": "acme"})
+	wantFieldErrors(t, r, "name")
+	if got := orgsInStore(t, f.store); got != before {
+		t.Errorf("%d organisations after refused creates, want %d", got, before)
+	}
+	if o, err := f.store.Organization(t.Context(), f.bolt.ID); err != nil || o.Name != "Bolt" {
+		t.Errorf("Bolt is now %q (%v) after refused renames", o.Name, err)
+	}
+	// Renaming an organisation to its own name in another case is fine.
+	f.call(t, f.adminToken, http.MethodPatch, "/api/v1/organizations/"+f.bolt.ID, map[string]any{"name": "BOLT"}, http.StatusOK)
+}

@@ -37,15 +37,23 @@ func quotaProblem(detail string) *Problem {
 	return p
 }
 
+// webhookQuotaProblem is the API's answer to one webhook too many; it names the setting for
+// the developer or operator reading it.
 func (s *Server) webhookQuotaProblem() *Problem {
-	return quotaProblem(fmt.Sprintf("You already have %d webhooks, the most one person may have (--max-webhooks-per-user). "+
-		"Delete one you no longer need, or ask whoever runs Hookyard to raise the limit.", s.opts.MaxWebhooksPerUser))
+	return quotaProblem(s.webhookQuotaText(" (--max-webhooks-per-user)"))
+}
+
+// webhookQuotaText says why no more webhooks can be made; setting names the limit's setting,
+// or is "" on a page.
+func (s *Server) webhookQuotaText(setting string) string {
+	return fmt.Sprintf("You already have %d webhooks, the most one person may have%s. "+
+		"Delete one you no longer need, or ask whoever runs Hookyard to raise the limit.", s.opts.MaxWebhooksPerUser, setting)
 }
 
 // binQuotaText says why no more bins can be made (bins have pages only, no API).
 func (s *Server) binQuotaText() string {
-	return fmt.Sprintf("You already have %d request bins, the most one person may have. "+
-		"Delete one you no longer need (bins also go away on their own 7 days after they were made).", s.opts.MaxBinsPerUser)
+	return fmt.Sprintf("You already have %d test URLs, the most one person may have. "+
+		"Delete one you no longer need (they also go away on their own 7 days after they were made).", s.opts.MaxBinsPerUser)
 }
 
 // binPostLimits rate-limit posts to bins from outside: per client address at twice the rate

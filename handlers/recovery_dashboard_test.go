@@ -220,7 +220,7 @@ func TestRecoveryDashboardReenableInPlace(t *testing.T) {
 	sent = len(rcv.requests())
 	p = b.post(path, form)
 	fragment(p)
-	if res := recoveryText(p, "reenable-result"); !strings.Contains(res, "Back on") || !strings.Contains(res, "3 missed event(s)") {
+	if res := recoveryText(p, "reenable-result"); !strings.Contains(res, "Back on") || !strings.Contains(res, "3 missed events are being sent") {
 		t.Errorf("result %q, want “Back on” with 3 missed events being sent", res)
 	}
 	if recoveryByTestID(p, "reenable").Length() != 0 || recoveryByTestID(p, "disabled-reason").Length() != 0 {

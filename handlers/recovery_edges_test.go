@@ -178,7 +178,7 @@ func TestRecoveryWebhookPageReenable(t *testing.T) {
 		t.Errorf("the page still says the webhook is off")
 	}
 	n := len(failed) + len(missed)
-	if offer := recoveryText(p, "replay-offer"); !strings.Contains(offer, strconv.Itoa(n)+" event(s)") {
+	if offer := recoveryText(p, "replay-offer"); !strings.Contains(offer, strconv.Itoa(n)+" events") {
 		t.Errorf("replay offer %q, want %d events", offer, n)
 	}
 	if got, _ := f.recoverySentinel(t, hook.ID, rcv, sent); len(recoveryEventRequests(got)) != 0 {

@@ -153,7 +153,7 @@ func TestRecoveryReenableWithoutReplayThenReplayFromPage(t *testing.T) {
 	p := b.get("/webhooks/" + hook.ID)
 	wantPageStatus(t, p, http.StatusOK)
 	offer := recoveryText(p, "replay-offer")
-	if !strings.Contains(offer, "5 event(s)") || !strings.Contains(recoveryText(p, "replay-missed"), "Replay 5 missed") {
+	if !strings.Contains(offer, "5 events") || !strings.Contains(recoveryText(p, "replay-missed"), "Replay 5 missed") {
 		t.Fatalf("replay offer %q, want 5 events (2 failed or cancelled, 3 missed) to replay", offer)
 	}
 	if recoveryByTestID(p, "disabled-notice").Length() != 0 {
@@ -163,7 +163,7 @@ func TestRecoveryReenableWithoutReplayThenReplayFromPage(t *testing.T) {
 	sent = len(rcv.requests())
 	p = b.post("/webhooks/"+hook.ID+"/replay", url.Values{"missed": {"1"}})
 	wantPageStatus(t, p, http.StatusOK)
-	if txt := recoveryText(p, "replayed"); !strings.Contains(txt, "5 event(s) are being sent again") {
+	if txt := recoveryText(p, "replayed"); !strings.Contains(txt, "5 events are being sent again") {
 		t.Errorf("after replay: notice %q, want 5 events being sent", txt)
 	}
 	if recoveryByTestID(p, "replay-offer").Length() != 0 {
@@ -261,7 +261,7 @@ func TestRecoveryReplaySince(t *testing.T) {
 	}
 	p = b.post("/webhooks/"+hook.ID+"/replay", url.Values{"since": {since.Add(-time.Minute).Format("2006-01-02T15:04")}})
 	wantPageStatus(t, p, http.StatusOK)
-	if txt := recoveryText(p, "replayed"); !strings.Contains(txt, "5 event(s)") {
+	if txt := recoveryText(p, "replayed"); !strings.Contains(txt, "5 events") {
 		t.Errorf("replay since from the page: notice %q, want 5 events (old, e1, e2, missed, the sentinel)", txt)
 	}
 	recoveryWait(t, "the events replayed from the page arrive", func() bool { return len(rcv.recoverySince(sent)) >= 5 })

@@ -78,7 +78,7 @@ func TestReplaySinceAsksBeforeSendingMany(t *testing.T) {
 	// Confirmed: sent.
 	p = b.submit(p, `[data-testid="replay-confirm"]`)
 	wantPageStatus(t, p, http.StatusOK)
-	if txt := recoveryText(p, "replayed"); !strings.Contains(txt, "12 event(s) are being sent again") {
+	if txt := recoveryText(p, "replayed"); !strings.Contains(txt, "12 events are being sent again") {
 		t.Errorf("after confirming: %q, want 12 events being sent", txt)
 	}
 	if recoveryByTestID(p, "replay-confirm").Length() != 0 {
@@ -103,7 +103,7 @@ func TestReplaySinceAsksBeforeSendingMany(t *testing.T) {
 		t.Errorf("a confirmation of 12 sent %d events when there were 42", n-before)
 	}
 	p = b.submit(p, `[data-testid="replay-confirm"]`)
-	if txt := recoveryText(p, "replayed"); !strings.Contains(txt, "42 event(s)") {
+	if txt := recoveryText(p, "replayed"); !strings.Contains(txt, "42 events") {
 		t.Errorf("after confirming 42: %q", txt)
 	}
 }
@@ -127,7 +127,7 @@ func TestReplayMissedAsksBeforeSendingMany(t *testing.T) {
 		t.Fatalf("%d deliveries before the replay was confirmed, want none", n)
 	}
 	p = b.submit(p, `[data-testid="replay-confirm"]`)
-	if txt := recoveryText(p, "replayed"); !strings.Contains(txt, "11 event(s) are being sent again") {
+	if txt := recoveryText(p, "replayed"); !strings.Contains(txt, "11 events are being sent again") {
 		t.Errorf("after confirming: %q", txt)
 	}
 	if n := len(f.storedDeliveries(t, store.DeliveryFilter{WebhookID: hook.ID})); n != 11 {

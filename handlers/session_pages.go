@@ -83,7 +83,11 @@ func (s *Server) submitSetup(c echo.Context) error {
 	if err := s.signIn(c, u); err != nil {
 		return err
 	}
-	return s.redirectWithFlash(c, "/", "Your admin account is ready. Start by adding your organisations.")
+	next := "Start by adding your organisations."
+	if n, err := s.store.CountOrganizations(ctx); err == nil && n > 0 {
+		next = "There are " + plural(n, "organisation") + " with their projects already: next, create your first webhook."
+	}
+	return s.redirectWithFlash(c, "/", "Your admin account is ready. "+next)
 }
 
 func (s *Server) showLogin(c echo.Context) error {

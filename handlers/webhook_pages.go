@@ -342,7 +342,7 @@ func (s *Server) submitBuilder(c echo.Context) error {
 			Events: in.Events, ProjectIDs: in.ProjectIDs, Headers: *in.Headers, RateLimitPerSecond: in.RateLimitPerSecond.To,
 			Ordered: b.ordered, Filter: filter}
 		if err := s.store.CreateWebhookWithin(ctx, &w, s.opts.MaxWebhooksPerUser); errors.Is(err, store.ErrQuotaReached) {
-			b.refused = s.webhookQuotaProblem().Detail
+			b.refused = s.webhookQuotaText("")
 			return s.renderBuilder(c, http.StatusTooManyRequests, b, nil, views.TestResult{})
 		} else if err != nil {
 			return err
@@ -520,7 +520,7 @@ const logPageSize = 25
 
 // deliveryLog reads the page of the delivery log that the query asks for.
 func (s *Server) deliveryLog(c echo.Context, w store.Webhook, subs []store.EventType, types map[string]store.EventType) (views.DeliveryLog, error) {
-	l := views.DeliveryLog{WebhookID: w.ID, Status: c.QueryParam("status"), Event: c.QueryParam("event"), Cursor: c.QueryParam("cursor")}
+	l := views.DeliveryLog{WebhookID: w.ID, Status: c.QueryParam("status"), Event: c.QueryParam("event"), Cursor: c.QueryParam("cursor"), Now: s.now()}
 	switch store.DeliveryStatus(l.Status) {
 	case "", store.DeliveryPending, store.DeliverySucceeded, store.DeliveryFailed, store.DeliveryCancelled:
 	default:

@@ -120,3 +120,33 @@ func scanBinRequest(r scanner) (BinRequest, error) {
 	_ = json.Unmarshal([]byte(h), &br.Headers)
 	return br, err
 }
+
+// WebhookName is a webhook named, for a link to it.
+type WebhookName struct{ ID, Name string }
+
+// WebhooksCalling returns, for each of the URLs, the owner's webhooks that call it (by name,
+// oldest first), so that a bin can be named after the webhook that uses it.
+func (s *Store) WebhooksCalling(ctx context.Context, ownerID string, urls []string) (map[string][]WebhookName, error) {
+	out := map[string][]WebhookName{}
+	if len(urls) == 0 {
+		return out, nil
+	}
+	args := []any{ownerID}
+	for _, u := range urls {
+		args = append(args, u)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT url, id, name FROM webhooks WHERE owner_id = ? AND url IN (`+
+		placeholders(len(urls))+`) ORDER BY id`, args...)
+	type hit struct {
+		url string
+		w   WebhookName
+	}
+	hits, err := collect(rows, err, func(r scanner) (hit, error) {
+		var h hit
+		return h, r.Scan(&h.url, &h.w.ID, &h.w.Name)
+	})
+	for _, h := range hits {
+		out[h.url] = append(out[h.url], h.w)
+	}
+	return out, err
+}

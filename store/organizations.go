@@ -23,13 +23,35 @@ func scanOrg(row scanner) (Organization, error) {
 	return o, notFound(err)
 }
 
-// CreateOrganization stores a new organisation.
+// CreateOrganization stores a new organisation; ErrConflict when another has that name.
 func (s *Store) CreateOrganization(ctx context.Context, name string) (Organization, error) {
 	now := s.nowMS()
 	o := Organization{ID: s.newID("org", now), Name: name, CreatedAt: fromMS(now), UpdatedAt: fromMS(now)}
-	_, err := s.write.ExecContext(ctx, `INSERT INTO organizations (`+orgColumns+`) VALUES (?, ?, ?, ?)`,
-		o.ID, o.Name, now, now)
+	err := s.WithTx(ctx, func(tx *Tx) error {
+		if err := orgNameFree(ctx, tx, name, ""); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO organizations (`+orgColumns+`) VALUES (?, ?, ?, ?)`, o.ID, o.Name, now, now)
+		return err
+	})
 	return o, err
+}
+
+// orgNameFree returns ErrConflict when an organisation other than except is called name
+// (ignoring case and surrounding space): two "Acme"s could not be told apart in any list.
+func orgNameFree(ctx context.Context, tx *Tx, name, except string) error {
+	if err := tx.Serialize(ctx, "organization names"); err != nil {
+		return err
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM organizations WHERE lower(trim(name)) = lower(trim(?)) AND id <> ?`,
+		name, except).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return ErrConflict
+	}
+	return nil
 }
 
 // Organization returns one organisation or ErrNotFound.
@@ -61,10 +83,15 @@ func (s *Store) CountOrganizations(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// RenameOrganization changes an organisation's name.
+// RenameOrganization changes an organisation's name; ErrConflict when another has that name.
 func (s *Store) RenameOrganization(ctx context.Context, id, name string) (Organization, error) {
-	if err := checkAffected(s.write.ExecContext(ctx,
-		`UPDATE organizations SET name = ?, updated_at = ? WHERE id = ?`, name, s.nowMS(), id)); err != nil {
+	err := s.WithTx(ctx, func(tx *Tx) error {
+		if err := orgNameFree(ctx, tx, name, id); err != nil {
+			return err
+		}
+		return checkAffected(tx.ExecContext(ctx, `UPDATE organizations SET name = ?, updated_at = ? WHERE id = ?`, name, s.nowMS(), id))
+	})
+	if err != nil {
 		return Organization{}, err
 	}
 	return scanOrg(s.write.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organizations WHERE id = ?`, id))
