@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -137,7 +138,7 @@ func testNextIDOrder(t *testing.T, f *fixture) {
 	for i := range 12 {
 		switch i % 4 {
 		case 0:
-			add(f.org("o").ID)
+			add(f.org(fmt.Sprint("o", i)).ID)
 		case 1:
 			add(f.s.NextID("evt"))
 		case 2:
