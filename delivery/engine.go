@@ -212,7 +212,7 @@ func (e *Engine) claimLoop() {
 	for reqs := range e.disp.claim {
 		claims := make([]store.Claim, len(reqs))
 		for i, r := range reqs {
-			claims[i] = store.Claim{WebhookID: r.lane.id, Limit: r.limit, Ordered: r.ordered}
+			claims[i] = store.Claim{WebhookID: r.lane.id, Limit: r.limit, Ordered: r.ordered, Owner: r.owner}
 		}
 		now := time.Now()
 		got, err := e.store.ClaimDue(context.Background(), now, now.Add(e.leaseTime()), claims)

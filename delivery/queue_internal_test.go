@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"hookyard/internal/testdb"
 	"hookyard/store"
 )
 
@@ -21,6 +22,7 @@ import (
 // qworld is a store with an admin, an organisation and a project.
 type qworld struct {
 	t     *testing.T
+	path  string
 	ctx   context.Context
 	st    *store.Store
 	admin store.User
@@ -31,12 +33,13 @@ type qworld struct {
 func newQWorld(t *testing.T) *qworld {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hookyard.db"))
+	path := filepath.Join(t.TempDir(), "hookyard.db")
+	st, err := store.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	w := &qworld{t: t, ctx: ctx, st: st}
+	w := &qworld{t: t, ctx: ctx, st: st, path: path}
 	w.admin = store.User{Email: "admin@example.com", Name: "Admin", Role: store.RoleAdmin, PasswordHash: "x"}
 	if err := st.CreateUser(ctx, &w.admin); err != nil {
 		t.Fatal(err)
@@ -325,4 +328,49 @@ func TestConcurrentPublishesShareCommits(t *testing.T) {
 		t.Fatalf("%d publishes took %d transactions; concurrent publishes should share them", publishers*each, n)
 	}
 	t.Logf("%d publishes in %d transactions", publishers*each, e.commits.groups.Load())
+}
+
+// Deliveries the claimer pages in are held under this node's lease, like fresh ones: a late
+// outcome written under another lease is fenced off.
+func TestClaimedDeliveriesCarryTheLease(t *testing.T) {
+	w := newQWorld(t)
+	release := make(chan struct{})
+	recv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-release }))
+	defer recv.Close()
+	defer close(release)
+	h := w.hook(recv.URL, nil, nil, "")
+	e := w.engine(Config{Workers: 2, PerWebhook: 1, MaxHeld: 2})
+	// More than the window holds: the rest is stored queued and claimed as room frees.
+	in := make([]EventInput, 10)
+	for i := range in {
+		in[i] = EventInput{Type: "TODO_CREATED", OrganizationID: w.org.ID, ProjectID: w.prj.ID}
+	}
+	if _, _, err := e.Publish(w.ctx, w.admin.ID, in, nil); err != nil {
+		t.Fatal(err)
+	}
+	owner, _ := e.member.lease(h.ID)
+	release <- struct{}{} // the first request answers; a claim pages the next in
+	db, q := testdb.Raw(t, w.path)
+	defer db.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var unowned, claimed, queued int
+		if err := db.QueryRowContext(w.ctx, q(`SELECT
+			COALESCE(SUM(CASE WHEN lease_until IS NOT NULL AND lease_owner IS NULL THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN lease_until IS NOT NULL AND lease_owner = ? THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN lease_until IS NULL THEN 1 ELSE 0 END), 0)
+			FROM deliveries WHERE webhook_id = ? AND status = 'pending'`), owner, h.ID).Scan(&unowned, &claimed, &queued); err != nil {
+			t.Fatal(err)
+		}
+		if unowned > 0 {
+			t.Fatalf("%d deliveries are held with no lease owner", unowned)
+		}
+		if claimed > 0 && queued < 8 {
+			return // some were claimed from the queue, under this node's lease
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no claimed delivery held under %q (%d queued)", owner, queued)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
